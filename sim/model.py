@@ -1,0 +1,107 @@
+"""LeadershipModel: the Mesa model that builds the state from a config, steps an engine and
+records the observables."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import mesa
+import networkx as nx
+import pandas as pd
+
+from . import events as events_mod
+from . import observe
+from .agents import Member
+from .config import ModelConfig, make_config
+from .state import State
+
+_DEFAULTS = dict(regime="distributed", org="flat", n_members=200, seed=1, engine="agents")
+
+
+class LeadershipModel(mesa.Model):
+    """An organisation of members who take up the work its environment throws at it.
+
+    Parameters are keywords with defaults (see sim/config.py and docs/ODD.md). Groups may be
+    given as dicts or by name (`org="teams"`, `env={"turbulence": 0.1}`), and any unique
+    leaf by itself (`turbulence=0.1`). A `config` (ModelConfig, dict or Hydra DictConfig) is
+    applied first; explicit keywords override it.
+    """
+
+    def __init__(self, regime="distributed", org="flat", n_members=200, seed=1, engine="agents",
+                 config=None, **params):
+        given = dict(regime=regime, org=org, n_members=n_members, seed=seed, engine=engine)
+        if config is not None:  # keywords left at their defaults do not override the config
+            given = {k: v for k, v in given.items() if v != _DEFAULTS[k]}
+        self.cfg: ModelConfig = make_config(config, **given, **params)
+        super().__init__(rng=self.cfg.seed)
+        self.state = State(self.cfg)
+        self.events = events_mod.parse_schedule(self.cfg.events.schedule, self.cfg.steps)
+        self.totals: dict = {}
+        self.member_agents: list[Member] = []
+        self.grid = None
+        self.engine = self._make_engine()
+        self.observables = observe.step_row(self.state, _empty_tally(), self.totals)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={key: _reporter(key) for key in self.observables})
+        self.datacollector.collect(self)
+
+    def _make_engine(self):
+        if self.cfg.engine == "agents":
+            from .engines.agents import AgentsEngine
+
+            self._create_members()
+            return AgentsEngine(self)
+        raise NotImplementedError(f"engine {self.cfg.engine!r} is not available")
+
+    def _create_members(self) -> None:
+        """Members as Mesa agents on a Network of the org chart's ties."""
+        s = self.state
+        graph = nx.Graph()
+        graph.add_nodes_from(range(s.n))
+        for i in range(s.n):
+            graph.add_edges_from((i, int(j)) for j in s.neighbours(i) if j > i)
+        self.grid = mesa.discrete_space.Network(graph, random=self.random)
+        for i in range(s.n):
+            self.member_agents.append(Member(self, i, self.grid[i]))
+
+    def _sync_members(self) -> None:
+        """Hired members join as agents (without a cell: the drawn network is the original chart)."""
+        for i in range(len(self.member_agents), self.state.n):
+            self.member_agents.append(Member(self, i))
+
+    def step(self) -> None:
+        self.state.step = self.steps
+        tally = self.engine.step()
+        if self.member_agents:
+            self._sync_members()
+        self.state.compact_tasks()
+        self.observables = observe.step_row(self.state, tally, self.totals)
+        self.datacollector.collect(self)
+
+    # ----- results ----------------------------------------------------------------------------
+    def metrics(self) -> pd.DataFrame:
+        """One row per step (step 0 is the initial state)."""
+        return self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+
+    def summary(self) -> dict:
+        return observe.summary(self.metrics(), self.state, self.totals)
+
+    def event_impacts(self) -> list[dict]:
+        """Each scheduled event's impact against a paired control run without any events."""
+        if not self.events:
+            return []
+        control_cfg = dataclasses.replace(self.cfg, events=dataclasses.replace(self.cfg.events, schedule=[]))
+        control = LeadershipModel(config=control_cfg)
+        control.run_for(self.steps)
+        mine, theirs = self.metrics(), control.metrics()
+        return [{"event": str(e), **observe.event_impact(mine, theirs, e.step)} for e in self.events]
+
+
+def _reporter(key):
+    return lambda model: model.observables[key]
+
+
+def _empty_tally() -> dict:
+    from .engines.agents import Tally
+
+    return Tally()

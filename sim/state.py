@@ -1,0 +1,254 @@
+"""Struct-of-arrays state: members, ties and tasks, one array per attribute.
+
+Both engines read and write this state; a member or a task is an index into it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import org, rng
+from .config import ModelConfig
+
+# Task status
+FREE, OPEN, ACTIVE, DONE, FAILED = 0, 1, 2, 3, 4
+# Report status (central regimes)
+NO_REPORT, IN_TRANSIT, IN_INBOX = 0, 1, 2
+# Report kind
+NEW_TASK, RESTAFF = 1, 2
+# Regimes, in config order
+REGIME_CODES = {"heroic": 0, "hierarchical": 1, "distributed": 2}
+HEROIC, HIERARCHICAL, DISTRIBUTED = 0, 1, 2
+# Tie rows keep spare slots so that new ties rarely force a rebuild
+TIE_SLACK = 4
+
+
+class State:
+    """All mutable model state. Arrays are sized by capacity; `n` members and `n_tasks` live
+    task slots are in use. Live tasks sit in slots 0..n_tasks-1 in order of birth."""
+
+    def __init__(self, cfg: ModelConfig):
+        self.cfg = cfg
+        self.seed = cfg.seed
+        self.K = cfg.member.n_domains
+        self.step = 0
+        self.regime = REGIME_CODES[cfg.regime.name]
+        n, edges, parent = org.build(cfg.org, cfg.n_members, cfg.seed)
+        self.n = n
+        self.n0 = n  # task arrivals scale with the initial headcount, so events do not change the stream
+        self._init_members(n, parent)
+        self._init_ties(n, edges)
+        self._init_tasks(max(64, int(4 * cfg.env.task_rate * n * cfg.env.patience)))
+        self.demand = np.full(self.K, 1.0 / self.K)
+        self.top = 0  # the designated leader; -1 while the post is vacant
+        self.succession_at = -1
+        self.next_task_id = 0
+        self.refresh_reporting_lines()
+
+    # ----- members -------------------------------------------------------------------------
+    def _init_members(self, n: int, parent: np.ndarray) -> None:
+        cfg, K = self.cfg, self.K
+        gen = rng.generator(self.seed, rng.INIT)
+        self.skill, self.energy, self.autonomy = self._new_member_traits(gen, n, 1.0)
+        self.parent = parent.astype(np.int64)
+        self.task_of = np.full(n, -1, dtype=np.int64)
+        self.role_lead = np.zeros(n, dtype=np.bool_)
+        self.recover_until = np.zeros(n, dtype=np.int64)
+        self.gone = np.zeros(n, dtype=np.bool_)
+        self.led_count = np.zeros(n, dtype=np.int64)
+        self.done_count = np.zeros(n, dtype=np.int64)
+        self.initiated = np.zeros(n, dtype=np.int64)
+        self.burnout_days = 0
+        del K, cfg
+
+    def _new_member_traits(self, gen, n, skill_scale):
+        """Skills (one strong specialty), energy and autonomy for n new members."""
+        m, K = self.cfg.member, self.K
+        specialty = gen.integers(0, K, n)
+        skill = np.clip(m.generalist + 0.1 * (gen.random((n, K)) - 0.5) * 2, 0.0, 1.0)
+        skill[np.arange(n), specialty] = np.clip(m.specialty + 0.2 * (gen.random(n) - 0.5) * 2, 0.0, 1.0)
+        c = self.cfg.culture
+        energy = 0.8 + 0.2 * gen.random(n)
+        autonomy = np.clip(c.autonomy0 + c.autonomy_spread * (2 * gen.random(n) - 1), 0.0, 1.0)
+        return skill * skill_scale, energy, autonomy
+
+    def present(self) -> np.ndarray:
+        return np.flatnonzero(~self.gone[: self.n])
+
+    def refresh_reporting_lines(self) -> None:
+        """Recompute depth, subtree ranges and who has reports, after the chart changed."""
+        parent = self.parent.copy()
+        parent[self.gone[: self.n]] = -2  # the departed are outside the tree
+        root = self.top if self.top >= 0 and not self.gone[self.top] else -1
+        for i in np.flatnonzero(parent == -2):
+            parent[i] = -1
+        self.depth, self.tin, self.tout, self.order = org.reporting_lines(parent, root)
+        self.has_reports = np.zeros(self.n, dtype=np.bool_)
+        live_parent = parent[(parent >= 0)]
+        self.has_reports[live_parent] = True
+        self.present_ids = self.present()
+
+    # ----- ties --------------------------------------------------------------------------
+    def _init_ties(self, n: int, edges: np.ndarray) -> None:
+        indptr, nbr = org.csr(n, edges)
+        deg = np.diff(indptr)
+        self._layout_ties(deg, nbr, np.full(len(nbr), self.cfg.culture.trust0), np.full(len(nbr), self.cfg.culture.trust0), deg)
+
+    def _layout_ties(self, deg, nbr, trust, base, used) -> None:
+        """Lay rows out with TIE_SLACK spare slots each; `used[i]` entries of row i are live."""
+        n = len(deg)
+        cap = deg + TIE_SLACK
+        start = np.zeros(n + 1, dtype=np.int64)
+        start[1:] = np.cumsum(cap)
+        src_start = np.zeros(n + 1, dtype=np.int64)
+        src_start[1:] = np.cumsum(deg)
+        self.tie_start = start
+        self.tie_count = used.astype(np.int64).copy()
+        self.tie_nbr = np.full(start[-1], -1, dtype=np.int64)
+        self.tie_trust = np.zeros(start[-1])
+        self.tie_base = np.zeros(start[-1])
+        row = np.repeat(np.arange(n), deg)
+        pos = start[row] + (np.arange(len(nbr)) - src_start[row])
+        self.tie_nbr[pos] = nbr
+        self.tie_trust[pos] = trust
+        self.tie_base[pos] = base
+
+    def compact_ties(self):
+        """The live ties as (deg, nbr, trust, base), rows contiguous."""
+        n = self.n
+        mask = np.zeros(len(self.tie_nbr), dtype=bool)
+        for_rows = np.repeat(np.arange(n), self.tie_count[:n])
+        offsets = np.arange(len(for_rows)) - np.repeat(np.cumsum(self.tie_count[:n]) - self.tie_count[:n], self.tie_count[:n])
+        pos = self.tie_start[for_rows] + offsets
+        mask[pos] = True
+        return self.tie_count[:n].copy(), self.tie_nbr[pos], self.tie_trust[pos], self.tie_base[pos]
+
+    def add_ties(self, pairs: list[tuple[int, int]], trust: float) -> None:
+        """Form new ties (i, j) at the given trust; rows that are full get more room."""
+        if not pairs:
+            return
+        for i, j in pairs:
+            for a, b in ((i, j), (j, i)):
+                if self.tie_count[a] == self.tie_start[a + 1] - self.tie_start[a]:
+                    self._grow_ties(extra=len(pairs) * 2)
+                p = self.tie_start[a] + self.tie_count[a]
+                self.tie_nbr[p] = b
+                self.tie_trust[p] = trust
+                self.tie_base[p] = trust
+                self.tie_count[a] += 1
+
+    def _grow_ties(self, extra: int = 0) -> None:
+        deg, nbr, trust, base = self.compact_ties()
+        n = self.n
+        old_cap = np.diff(self.tie_start[: n + 1])
+        room = np.maximum(old_cap * 2 - deg, TIE_SLACK)
+        cap = deg + room
+        start = np.zeros(n + 1, dtype=np.int64)
+        start[1:] = np.cumsum(cap)
+        src_start = np.concatenate([[0], np.cumsum(deg)])
+        self.tie_start = start
+        self.tie_nbr = np.full(start[-1], -1, dtype=np.int64)
+        self.tie_trust = np.zeros(start[-1])
+        self.tie_base = np.zeros(start[-1])
+        row = np.repeat(np.arange(n), deg)
+        pos = start[row] + (np.arange(len(nbr)) - src_start[row])
+        self.tie_nbr[pos], self.tie_trust[pos], self.tie_base[pos] = nbr, trust, base
+
+    def neighbours(self, i: int) -> np.ndarray:
+        s = self.tie_start[i]
+        return self.tie_nbr[s : s + self.tie_count[i]]
+
+    def tie_slots(self, i: int) -> range:
+        s = self.tie_start[i]
+        return range(s, s + self.tie_count[i])
+
+    # ----- tasks -------------------------------------------------------------------------
+    def _init_tasks(self, cap: int) -> None:
+        K, tm = self.K, self.cfg.member.team_max
+        self.n_tasks = 0
+        self.task_id = np.zeros(cap, dtype=np.int64)
+        self.task_status = np.zeros(cap, dtype=np.int64)
+        self.origin = np.zeros(cap, dtype=np.int64)
+        self.req = np.zeros((cap, K))
+        self.req_version = np.zeros(cap, dtype=np.int64)
+        self.work = np.zeros(cap)
+        self.value = np.zeros(cap)
+        self.born = np.zeros(cap, dtype=np.int64)
+        self.deadline = np.zeros(cap, dtype=np.int64)
+        self.started = np.full(cap, -1, dtype=np.int64)
+        self.lead = np.full(cap, -1, dtype=np.int64)
+        self.chosen = np.zeros(cap, dtype=np.bool_)  # the lead chose to lead (self-organised team)
+        self.decider = np.full(cap, -1, dtype=np.int64)  # who staffed an appointed team
+        self.team = np.full((cap, tm), -1, dtype=np.int64)
+        self.team_size = np.zeros(cap, dtype=np.int64)
+        self.radius = np.zeros(cap, dtype=np.int64)  # how far word of an open task has spread
+        self.invite_radius = np.zeros(cap, dtype=np.int64)
+        self.report = np.zeros(cap, dtype=np.int64)  # NO_REPORT / IN_TRANSIT / IN_INBOX
+        self.report_kind = np.zeros(cap, dtype=np.int64)
+        self.report_at = np.full(cap, -1, dtype=np.int64)  # member holding the report
+        self.report_to = np.full(cap, -1, dtype=np.int64)  # its destination (the decider)
+        self.req_reported = np.zeros((cap, K))  # the requirement as the report described it
+        self.restaff_version = np.full(cap, -1, dtype=np.int64)
+        self.restaff_sent = np.full(cap, -1, dtype=np.int64)
+        self.progressed = np.zeros(cap, dtype=np.bool_)  # worked on in this step's progress phase
+
+    TASK_ARRAYS = ("task_id", "task_status", "origin", "req", "req_version", "work", "value", "born",
+                   "deadline", "started", "lead", "chosen", "decider", "team", "team_size", "radius",
+                   "invite_radius", "report", "report_kind", "report_at", "report_to", "req_reported",
+                   "restaff_version", "restaff_sent", "progressed")
+
+    def ensure_task_capacity(self, extra: int) -> None:
+        cap = len(self.task_id)
+        if self.n_tasks + extra <= cap:
+            return
+        new_cap = max(2 * cap, self.n_tasks + extra)
+        for name in self.TASK_ARRAYS:
+            old = getattr(self, name)
+            fill = -1 if name in ("started", "lead", "decider", "team", "report_at", "report_to",
+                                  "restaff_version", "restaff_sent") else 0
+            new = np.full((new_cap,) + old.shape[1:], fill, dtype=old.dtype)
+            new[:cap] = old
+            setattr(self, name, new)
+
+    def compact_tasks(self) -> None:
+        """Drop ended tasks, keeping live ones in birth order; re-point members' task_of."""
+        live = np.flatnonzero((self.task_status[: self.n_tasks] == OPEN) | (self.task_status[: self.n_tasks] == ACTIVE))
+        m = len(live)
+        if m < self.n_tasks:
+            for name in self.TASK_ARRAYS:
+                arr = getattr(self, name)
+                arr[:m] = arr[live]
+            self.n_tasks = m
+            self.task_status[m:] = FREE
+        self.task_of[: self.n] = -1
+        for t in range(self.n_tasks):
+            for j in self.team[t, : self.team_size[t]]:
+                self.task_of[j] = t
+
+    # ----- members joining --------------------------------------------------------------
+    def hire(self, count: int, step: int) -> np.ndarray:
+        """Add `count` members at the bottom of the reporting lines, low-skilled, tied to their
+        manager at the starting trust. Managers are the deepest present members with fewest reports,
+        lowest id first, so that the placement is deterministic."""
+        n0 = self.n
+        gen = rng.generator(self.seed, rng.HIRE, step)
+        skill, energy, autonomy = self._new_member_traits(gen, count, 0.5)
+        present = self.present()
+        depth = self.depth[present]
+        managers = present[depth == depth.max()] if len(present) else np.array([0])
+        new_ids = np.arange(n0, n0 + count)
+        bosses = managers[np.arange(count) % len(managers)]
+        self.n = n0 + count
+        self.skill = np.vstack([self.skill, skill])
+        for name, value in (("energy", energy), ("autonomy", autonomy), ("parent", bosses),
+                            ("task_of", -1), ("role_lead", False), ("recover_until", 0), ("gone", False),
+                            ("led_count", 0), ("done_count", 0), ("initiated", 0)):
+            old = getattr(self, name)
+            setattr(self, name, np.concatenate([old, np.broadcast_to(np.asarray(value, dtype=old.dtype), (count,))]))
+        # grow the tie table by the new rows, then tie each newcomer to its manager
+        deg, nbr, trust, base = self.compact_ties()
+        self._layout_ties(np.concatenate([deg, np.zeros(count, dtype=np.int64)]), nbr, trust, base,
+                          np.concatenate([deg, np.zeros(count, dtype=np.int64)]))
+        self.add_ties(list(zip(new_ids.tolist(), bosses.tolist())), self.cfg.culture.trust0)
+        self.refresh_reporting_lines()
+        return new_ids

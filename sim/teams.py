@@ -1,0 +1,112 @@
+"""Team-level rules on the state arrays: coverage, capability, succession inside a team,
+and where reports go. Shared by both engines."""
+
+import numpy as np
+from numba import njit
+
+from .rules import coverage_term, effective_complexity, effort_quality, fit
+from .state import DISTRIBUTED, HEROIC, IN_INBOX, IN_TRANSIT, NEW_TASK, NO_REPORT, OPEN
+
+
+@njit(cache=True)
+def coverage(req, members, count, skill):
+    """Share of the requirement that at least one team member's skill covers."""
+    total = 0.0
+    for k in range(req.shape[0]):
+        if req[k] == 0.0:
+            continue
+        miss = 1.0
+        for a in range(count):
+            miss *= 1.0 - skill[members[a], k]
+        total += coverage_term(req[k], miss)
+    return total
+
+
+@njit(cache=True)
+def capability(req, members, count, skill, energy, autonomy, mu):
+    """Coverage with effort folded in: skill x energy x motivation quality, with diminishing returns."""
+    K = req.shape[0]
+    c_eff = effective_complexity(req)
+    total = 0.0
+    for k in range(K):
+        if req[k] == 0.0:
+            continue
+        miss = 1.0
+        for a in range(count):
+            j = members[a]
+            q = effort_quality(autonomy[j], mu, c_eff, K)
+            miss *= 1.0 - skill[j, k] * energy[j] * q
+        total += coverage_term(req[k], miss)
+    return total
+
+
+@njit(cache=True)
+def best_fit_member(req, members, count, skill):
+    """The team member whose skills fit the requirement best; ties go to the lowest id."""
+    best, best_fit = -1, -1.0
+    for a in range(count):
+        j = members[a]
+        f = fit(req, skill[j])
+        if f > best_fit or (f == best_fit and j < best):
+            best, best_fit = j, f
+    return best
+
+
+@njit(cache=True)
+def report_destination(regime, origin, top, parent, has_reports):
+    """Heroic: the top. Hierarchical: the origin's manager, or the origin if it is a manager."""
+    if regime == HEROIC:
+        return top
+    if has_reports[origin] or parent[origin] < 0:
+        return origin
+    return parent[origin]
+
+
+@njit(cache=True)
+def leave_team(i, t, task_of, role_lead, team, team_size, lead, task_status, chosen, decider,
+               radius, report, report_kind, report_at, report_to, req, req_reported, skill, gone):
+    """Member i leaves task t's team (burnout or departure). The best-fit member left takes over a
+    lead's role; an emptied task returns to open, or to its decider's inbox if it was appointed."""
+    size = team_size[t]
+    w = 0
+    for a in range(size):
+        if team[t, a] != i:
+            team[t, w] = team[t, a]
+            w += 1
+    for a in range(w, size):
+        team[t, a] = -1
+    team_size[t] = w
+    task_of[i] = -1
+    role_lead[i] = False
+    if w == 0:
+        lead[t] = -1
+        task_status[t] = OPEN
+        radius[t] = 1
+        if chosen[t] or decider[t] < 0 or gone[decider[t]]:
+            report[t] = NO_REPORT
+        else:
+            report[t] = IN_INBOX
+            report_kind[t] = NEW_TASK
+            report_at[t] = decider[t]
+            report_to[t] = decider[t]
+            req_reported[t, :] = req[t, :]
+    elif lead[t] == i:
+        new_lead = best_fit_member(req[t], team[t], w, skill)
+        lead[t] = new_lead
+        role_lead[new_lead] = True
+
+
+@njit(cache=True)
+def send_report(t, kind, sender, regime, top, parent, has_reports, gone, report, report_kind, report_at,
+                report_to, req, req_reported):
+    """A report about task t leaves `sender` for the regime's decider, describing the work as it
+    is now. With nobody to receive it (a vacant top post), it is lost at once."""
+    dest = report_destination(regime, sender, top, parent, has_reports)
+    if dest < 0 or gone[dest]:
+        report[t] = NO_REPORT
+        return
+    report[t] = IN_TRANSIT
+    report_kind[t] = kind
+    report_at[t] = sender
+    report_to[t] = dest
+    req_reported[t, :] = req[t, :]
