@@ -1,0 +1,52 @@
+"""Running models headless: one run, or the same organisation under several regimes."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .config import ModelConfig
+from .model import LeadershipModel
+
+
+def run(cfg: ModelConfig, progress: bool = False, label: str | None = None) -> tuple[pd.DataFrame, dict]:
+    """Run one model for cfg.steps steps; return (per-step metrics, summary)."""
+    model = LeadershipModel(config=cfg)
+    bar = tqdm(total=cfg.steps, desc=label or cfg.regime.name, unit="step", disable=not progress, leave=False)
+    for _ in range(cfg.steps):
+        model.step()
+        bar.update()
+    bar.close()
+    return model.metrics(), model.summary()
+
+
+def compare_regimes(cfg: ModelConfig, regimes, progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The same organisation and seed under each regime: identical task streams, paired results."""
+    frames, rows = [], []
+    for name in regimes:
+        one = dataclasses.replace(cfg, regime=dataclasses.replace(cfg.regime, name=name))
+        metrics, summary = run(one, progress=progress, label=name)
+        metrics.insert(0, "run_regime", name)
+        frames.append(metrics)
+        rows.append(summary)
+    return pd.concat(frames, ignore_index=True), pd.DataFrame(rows)
+
+
+def write_atomic(path: Path, write) -> Path:
+    """Write through a temporary file in the same folder, then rename: never a half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp" + path.suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
