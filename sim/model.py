@@ -60,7 +60,8 @@ class LeadershipModel(mesa.Model):
         graph.add_nodes_from(range(s.n))
         for i in range(s.n):
             graph.add_edges_from((i, int(j)) for j in s.neighbours(i) if j > i)
-        self.grid = mesa.discrete_space.Network(graph, random=self.random)
+        # topological only: a drawn layout is computed (seeded) by the page that draws it
+        self.grid = mesa.discrete_space.Network(graph, random=self.random, layout=None)
         for i in range(s.n):
             self.member_agents.append(Member(self, i, self.grid[i]))
 
