@@ -10,6 +10,7 @@ from mesa.discrete_space import CellAgent
 
 from .rng import CLAIM, INTEREST, JOIN, uniform
 from .rules import benefit, claim_probability, claim_score, fit, join_probability
+from .teams import support
 
 IDLE, WORKING, LEADING, RECOVERING, GONE = "idle", "working", "leading", "recovering", "gone"
 
@@ -93,13 +94,7 @@ class Member(CellAgent):
     def support(self, available) -> float:
         """Others willing: trust-weighted share of neighbours who are free to help."""
         s = self.state
-        slots = s.tie_slots(self.index)
-        if len(slots) == 0:
-            return 0.0
-        total = 0.0
-        for p in slots:
-            total += s.tie_trust[p] * available[s.tie_nbr[p]]
-        return total / len(slots)
+        return support(self.index, available, s.tie_start, s.tie_count, s.tie_nbr, s.tie_trust)
 
     def choose_task(self, visible: list[int], available) -> tuple[int, float]:
         """The best-scoring task this member can see, and the chance it steps up to lead it.

@@ -37,7 +37,7 @@ class LeadershipModel(mesa.Model):
         self.state = State(self.cfg)
         self.events = events_mod.parse_schedule(self.cfg.events.schedule, self.cfg.steps)
         self.totals: dict = {}
-        self.member_agents: list[Member] = []
+        self._member_agents: list[Member] = []
         self.grid = None
         self.engine = self._make_engine()
         self.observables = observe.step_row(self.state, _empty_tally(), self.totals)
@@ -49,32 +49,34 @@ class LeadershipModel(mesa.Model):
         if self.cfg.engine == "agents":
             from .engines.agents import AgentsEngine
 
-            self._create_members()
+            self.member_agents  # the agents engine works through Mesa agents: make them now
             return AgentsEngine(self)
-        raise NotImplementedError(f"engine {self.cfg.engine!r} is not available")
+        from .engines.numba import NumbaEngine
 
-    def _create_members(self) -> None:
-        """Members as Mesa agents on a Network of the org chart's ties."""
+        return NumbaEngine(self)
+
+    @property
+    def member_agents(self) -> list[Member]:
+        """Members as Mesa agents on a Network of the org chart's ties, made on first use.
+        Each is a view on the state arrays, so making them never changes a run."""
         s = self.state
-        graph = nx.Graph()
-        graph.add_nodes_from(range(s.n))
-        for i in range(s.n):
-            graph.add_edges_from((i, int(j)) for j in s.neighbours(i) if j > i)
-        # topological only: a drawn layout is computed (seeded) by the page that draws it
-        self.grid = mesa.discrete_space.Network(graph, random=self.random, layout=None)
-        for i in range(s.n):
-            self.member_agents.append(Member(self, i, self.grid[i]))
-
-    def _sync_members(self) -> None:
-        """Hired members join as agents (without a cell: the drawn network is the original chart)."""
-        for i in range(len(self.member_agents), self.state.n):
-            self.member_agents.append(Member(self, i))
+        if self.grid is None:
+            graph = nx.Graph()
+            graph.add_nodes_from(range(s.n))
+            for i in range(s.n):
+                graph.add_edges_from((i, int(j)) for j in s.neighbours(i) if j > i)
+            # topological only: a drawn layout is computed (seeded) by the page that draws it
+            self.grid = mesa.discrete_space.Network(graph, random=self.random, layout=None)
+        for i in range(len(self._member_agents), s.n):
+            cell = self.grid[i] if i in self.grid._cells else None  # hires have no cell in the original chart
+            self._member_agents.append(Member(self, i, cell))
+        return self._member_agents
 
     def step(self) -> None:
         self.state.step = self.steps
         tally = self.engine.step()
-        if self.member_agents:
-            self._sync_members()
+        if self._member_agents:
+            self.member_agents  # hires join as agents too
         self.state.compact_tasks()
         self.observables = observe.step_row(self.state, tally, self.totals)
         self.datacollector.collect(self)

@@ -110,3 +110,42 @@ def send_report(t, kind, sender, regime, top, parent, has_reports, gone, report,
     report_at[t] = sender
     report_to[t] = dest
     req_reported[t, :] = req[t, :]
+
+
+@njit(cache=True)
+def trust_between(i, j, tie_start, tie_count, tie_nbr, tie_trust):
+    """Trust on the tie i -> j, or 0 when they are not tied."""
+    for p in range(tie_start[i], tie_start[i] + tie_count[i]):
+        if tie_nbr[p] == j:
+            return tie_trust[p]
+    return 0.0
+
+
+@njit(cache=True)
+def mean_trust_to_team(i, members, count, tie_start, tie_count, tie_nbr, tie_trust):
+    """Relatedness: mean trust to teammates; alone on a task, mean trust over one's own ties."""
+    total = 0.0
+    mates = 0
+    for a in range(count):
+        j = members[a]
+        if j != i:
+            total += trust_between(i, j, tie_start, tie_count, tie_nbr, tie_trust)
+            mates += 1
+    if mates > 0:
+        return total / mates
+    if tie_count[i] == 0:
+        return 0.0
+    for p in range(tie_start[i], tie_start[i] + tie_count[i]):
+        total += tie_trust[p]
+    return total / tie_count[i]
+
+
+@njit(cache=True)
+def support(i, available, tie_start, tie_count, tie_nbr, tie_trust):
+    """Others willing: trust-weighted share of one's neighbours who are free to help."""
+    if tie_count[i] == 0:
+        return 0.0
+    total = 0.0
+    for p in range(tie_start[i], tie_start[i] + tie_count[i]):
+        total += tie_trust[p] * available[tie_nbr[p]]
+    return total / tie_count[i]

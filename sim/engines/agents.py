@@ -18,7 +18,7 @@ from ..rules import (coordination_cost, faded_trust, fit, forgotten, learned_by_
                      motivated, progress_rate, recovered_energy, spent_energy, strengthened_trust)
 from ..state import (ACTIVE, DISTRIBUTED, DONE, FAILED, HEROIC, HIERARCHICAL, IN_INBOX, IN_TRANSIT, NEW_TASK,
                      NO_REPORT, OPEN, RESTAFF)
-from ..teams import best_fit_member, capability, coverage, leave_team, send_report
+from ..teams import capability, coverage, leave_team, mean_trust_to_team, send_report
 
 
 class Tally(dict):
@@ -64,13 +64,6 @@ class AgentsEngine:
                         nxt.append(w)
             frontier = nxt
         return list(seen)
-
-    def trust(self, i: int, j: int) -> float:
-        s = self.state
-        for p in s.tie_slots(i):
-            if s.tie_nbr[p] == j:
-                return float(s.tie_trust[p])
-        return 0.0
 
     def path_trust(self, source: int, radius: int) -> dict[int, float]:
         """For members within `radius` hops: the best product of trusts along a shortest path."""
@@ -421,10 +414,5 @@ class AgentsEngine:
         return found
 
     def mean_trust_to_team(self, i: int, t: int) -> float:
-        """Relatedness: mean trust to teammates; alone on a task, mean trust over one's ties."""
         s = self.state
-        mates = [int(j) for j in s.team[t, : s.team_size[t]] if j != i]
-        if mates:
-            return sum(self.trust(i, j) for j in mates) / len(mates)
-        slots = s.tie_slots(i)
-        return float(s.tie_trust[slots.start: slots.stop].mean()) if len(slots) else 0.0
+        return mean_trust_to_team(i, s.team[t], s.team_size[t], s.tie_start, s.tie_count, s.tie_nbr, s.tie_trust)

@@ -1,0 +1,587 @@
+"""The compiled engine: every phase of a step as numba kernels over the state arrays.
+
+It follows sim/engines/agents.py phase by phase and calls the same rules (sim/rules.py,
+sim/teams.py, sim/environment.py), so both engines give the same numbers. Loops that the
+agents engine runs over Mesa agents run here over array indices, in the same fixed order
+(oldest task first, then lowest id) wherever the order can matter.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+from numba import njit
+
+from .. import environment, events
+from ..rng import CLAIM, INTEREST, JOIN, NEW_TIE, REPORT_LOSS, uniform
+from ..rules import (benefit, claim_probability, claim_score, coordination_cost, faded_trust, fit, forgotten,
+                     join_probability, learned_by_doing, learned_from_peers, motivated, progress_rate,
+                     recovered_energy, spent_energy, strengthened_trust)
+from ..state import (ACTIVE, DISTRIBUTED, DONE, FAILED, HEROIC, HIERARCHICAL, IN_INBOX, IN_TRANSIT, NEW_TASK,
+                     NO_REPORT, OPEN, RESTAFF)
+from ..teams import capability, coverage, leave_team, mean_trust_to_team, send_report, support
+
+# Tally slots: what happened in one step (read by sim/observe.py through Tally below).
+TALLY_KEYS = ("arrived", "value_arrived", "started", "started_chosen", "done", "failed", "value_captured",
+              "wait_sum", "wait_n", "cycle_sum", "cycle_n", "decisions", "escalations", "restaffs",
+              "restaff_requests")
+(T_ARRIVED, T_VALUE_ARRIVED, T_STARTED, T_STARTED_CHOSEN, T_DONE, T_FAILED, T_VALUE_CAPTURED, T_WAIT_SUM,
+ T_WAIT_N, T_CYCLE_SUM, T_CYCLE_N, T_DECISIONS, T_ESCALATIONS, T_RESTAFFS, T_RESTAFF_REQUESTS) = range(15)
+
+Members = namedtuple("Members", "skill energy autonomy task_of role_lead recover_until gone led_count done_count "
+                                "initiated parent has_reports tin tout order present_ids")
+Ties = namedtuple("Ties", "start count nbr trust base")
+Tasks = namedtuple("Tasks", "task_id status origin req req_version work value born deadline started lead chosen "
+                            "decider team team_size radius invite_radius report report_kind report_at report_to "
+                            "req_reported restaff_version restaff_sent progressed")
+Params = namedtuple("Params", "seed step regime top n_tasks energy_min max_radius report_loss restaff_below "
+                              "restaff_retry decisions_per_step team_max coverage_target purpose value_mean "
+                              "w_benefit w_fit w_energy w_support gain threshold contribution coord_cost "
+                              "self_org_overhead procedures mu cost_work cost_lead recovery cost_decide "
+                              "cost_oversee eta eta_peer forget zeta omega fade p_new_tie burnout burnout_steps")
+
+
+# ----- helpers -----------------------------------------------------------------------------
+@njit(cache=True)
+def _availability(M, step, energy_min, out):
+    for i in range(out.shape[0]):
+        ok = (not M.gone[i]) and M.task_of[i] < 0 and step >= M.recover_until[i] and M.energy[i] >= energy_min
+        out[i] = 1.0 if ok else 0.0
+
+
+@njit(cache=True)
+def _within(G, source, radius, mark, stamp, queue):
+    """Breadth-first: members within `radius` ties of source, written to queue; returns count."""
+    mark[source] = stamp
+    queue[0] = source
+    head, tail = 0, 1
+    for _ in range(radius):
+        end = tail
+        while head < end:
+            v = queue[head]
+            head += 1
+            for p in range(G.start[v], G.start[v] + G.count[v]):
+                w = G.nbr[p]
+                if mark[w] != stamp:
+                    mark[w] = stamp
+                    queue[tail] = w
+                    tail += 1
+    return tail
+
+
+@njit(cache=True)
+def _path_trust(G, source, radius, mark, stamp, layer_mark, value, queue):
+    """Members within `radius` hops (in queue[:count]) with the best product of trusts along
+    a shortest path (in value[])."""
+    mark[source] = stamp
+    value[source] = 1.0
+    queue[0] = source
+    head, tail = 0, 1
+    for _ in range(radius):
+        end = tail
+        start_layer = tail
+        while head < end:
+            v = queue[head]
+            head += 1
+            for p in range(G.start[v], G.start[v] + G.count[v]):
+                w = G.nbr[p]
+                if mark[w] == stamp:
+                    continue
+                product = value[v] * G.trust[p]
+                if layer_mark[w] != stamp:
+                    layer_mark[w] = stamp
+                    value[w] = product
+                    queue[tail] = w
+                    tail += 1
+                elif product > value[w]:
+                    value[w] = product
+        for a in range(start_layer, tail):
+            mark[queue[a]] = stamp
+    return tail
+
+
+@njit(cache=True)
+def _start_task(M, T, P, t, lead, chosen, decider, tally):
+    T.status[t] = ACTIVE
+    T.lead[t] = lead
+    T.chosen[t] = chosen
+    T.decider[t] = decider
+    T.team[t, 0] = lead
+    T.team_size[t] = 1
+    M.task_of[lead] = t
+    M.role_lead[lead] = True
+    M.led_count[lead] += 1
+    T.invite_radius[t] = min(2, P.max_radius)
+    T.report[t] = NO_REPORT
+    if T.started[t] < 0:
+        T.started[t] = P.step
+        tally[T_STARTED] += 1
+        if chosen:
+            tally[T_STARTED_CHOSEN] += 1
+        tally[T_WAIT_SUM] += P.step - T.born[t]
+        tally[T_WAIT_N] += 1
+
+
+@njit(cache=True)
+def _add_to_team(M, T, t, i):
+    T.team[t, T.team_size[t]] = i
+    T.team_size[t] += 1
+    M.task_of[i] = t
+
+
+@njit(cache=True)
+def _send(M, T, P, t, kind, sender):
+    send_report(t, kind, sender, P.regime, P.top, M.parent, M.has_reports, M.gone, T.report, T.report_kind,
+                T.report_at, T.report_to, T.req, T.req_reported)
+
+
+# ----- phase 2: who hears of a task -----------------------------------------------------------
+@njit(cache=True)
+def spread_word(M, T, P, tally):
+    for t in range(P.n_tasks):
+        if T.status[t] == OPEN and T.born[t] < P.step:
+            T.radius[t] = min(T.radius[t] + 1, P.max_radius)
+    if P.regime == DISTRIBUTED:
+        return
+    for t in range(P.n_tasks):
+        if T.status[t] == OPEN and T.born[t] == P.step:
+            _send(M, T, P, t, NEW_TASK, T.origin[t])
+        elif (T.status[t] == ACTIVE and not T.chosen[t] and T.report[t] == NO_REPORT
+              and coverage(T.req[t], T.team[t], T.team_size[t], M.skill) < P.restaff_below
+              and (T.req_version[t] != T.restaff_version[t] or P.step - T.restaff_sent[t] >= P.restaff_retry)):
+            _send(M, T, P, t, RESTAFF, T.lead[t])
+            tally[T_RESTAFF_REQUESTS] += 1
+            T.restaff_version[t] = T.req_version[t]
+            T.restaff_sent[t] = P.step
+    for t in range(P.n_tasks):
+        if T.report[t] != IN_TRANSIT:
+            continue
+        if T.report_at[t] != T.report_to[t]:
+            if uniform(P.seed, P.step, REPORT_LOSS, T.task_id[t], 0) < P.report_loss:
+                T.report[t] = NO_REPORT
+                continue
+            T.report_at[t] = M.parent[T.report_at[t]]
+        here = T.report_at[t]
+        if here < 0 or M.gone[here] or M.gone[T.report_to[t]]:
+            T.report[t] = NO_REPORT
+        elif here == T.report_to[t]:
+            T.report[t] = IN_INBOX
+
+
+# ----- phases 3-4, distributed: claims and granting ----------------------------------------
+@njit(cache=True)
+def claim_and_grant(M, G, T, P, tally, available, mark, stamp, queue, best_task, best_score, claim_lead, claim_fit):
+    n = available.shape[0]
+    _availability(M, P.step, P.energy_min, available)
+    best_task[:n] = -1
+    best_score[:n] = -1.0
+    sup = np.full(n, -1.0)
+    for t in range(P.n_tasks):  # birth order: a member's best task is the oldest among equals
+        if T.status[t] != OPEN:
+            continue
+        stamp += 1
+        count = _within(G, T.origin[t], T.radius[t], mark, stamp, queue)
+        for a in range(count):
+            i = queue[a]
+            if available[i] == 0.0:
+                continue
+            if sup[i] < 0.0:
+                sup[i] = support(i, available, G.start, G.count, G.nbr, G.trust)
+            interest = uniform(P.seed, 0, INTEREST, T.task_id[t], i)
+            b = benefit(P.purpose, T.value[t], P.value_mean, interest)
+            f = fit(T.req[t], M.skill[i])
+            score = claim_score(b, f, M.energy[i], sup[i], P.w_benefit, P.w_fit, P.w_energy, P.w_support)
+            if score > best_score[i]:
+                best_score[i] = score
+                best_task[i] = t
+    claim_lead[: P.n_tasks] = -1
+    for i in range(n):  # lowest id first, so equal fits go to the lowest id
+        t = best_task[i]
+        if t < 0:
+            continue
+        p = claim_probability(M.autonomy[i], best_score[i], P.gain, P.threshold)
+        if uniform(P.seed, P.step, CLAIM, i, 0) < p:
+            f = fit(T.req[t], M.skill[i])
+            if claim_lead[t] < 0 or f > claim_fit[t]:
+                claim_lead[t] = i
+                claim_fit[t] = f
+    for t in range(P.n_tasks):
+        lead = claim_lead[t]
+        if lead >= 0:
+            _start_task(M, T, P, t, lead, True, -1, tally)
+            M.initiated[lead] += 1
+    return stamp
+
+
+# ----- phases 3-4, central: decisions and appointments -------------------------------------
+@njit(cache=True)
+def _best_candidate(M, view, members, lo, hi, available, exclude):
+    """Best fit to `view` among available members[lo:hi]; ties go to the lowest id."""
+    best, best_fit = -1, -1.0
+    for a in range(lo, hi):
+        i = members[a]
+        if i == exclude or available[i] == 0.0:
+            continue
+        f = fit(view, M.skill[i])
+        if f > best_fit or (f == best_fit and i < best):
+            best, best_fit = i, f
+    return best
+
+
+@njit(cache=True)
+def _staff(M, T, P, t, d, tally, available):
+    """One decision on task t by decider d. Returns 0 staffed, 1 escalated, 2 blocked."""
+    _availability(M, P.step, P.energy_min, available)
+    view = T.req_reported[t]
+    if P.regime == HEROIC:  # the hero may assign anyone but itself
+        members, lo, hi, exclude = M.present_ids, 0, M.present_ids.shape[0], d
+    else:  # a manager assigns within its own subtree, itself included
+        members, lo, hi, exclude = M.order, M.tin[d], M.tout[d], -1
+    full = T.status[t] == ACTIVE and T.team_size[t] >= P.team_max
+    first = -1 if full else _best_candidate(M, view, members, lo, hi, available, exclude)
+    if first < 0:
+        if P.regime == HIERARCHICAL and M.parent[d] >= 0 and not M.gone[M.parent[d]]:
+            T.report[t] = IN_TRANSIT  # escalate one level up, as a report
+            T.report_at[t] = d
+            T.report_to[t] = M.parent[d]
+            tally[T_ESCALATIONS] += 1
+            tally[T_DECISIONS] += 1
+            return 1
+        return 2  # the task stays on top of the inbox; the decision is not used
+    if T.status[t] == OPEN:
+        _start_task(M, T, P, t, first, False, d, tally)
+        available[first] = 0.0
+        M.initiated[d] += 1
+    else:
+        T.report[t] = NO_REPORT
+        tally[T_RESTAFFS] += 1
+    # the decider's estimate of coverage uses the requirement as it was reported
+    while T.team_size[t] < P.team_max:
+        if coverage(view, T.team[t], T.team_size[t], M.skill) >= P.coverage_target:
+            break
+        nxt = _best_candidate(M, view, members, lo, hi, available, exclude)
+        if nxt < 0:
+            break
+        available[nxt] = 0.0
+        _add_to_team(M, T, t, nxt)
+    tally[T_DECISIONS] += 1
+    return 0
+
+
+@njit(cache=True)
+def decide(M, T, P, tally, available, pick, used):
+    """Each round every decider takes the highest-value report in its inbox (ties: oldest);
+    the round's picks are staffed oldest task first."""
+    n = available.shape[0]
+    blocked = np.zeros(n, dtype=np.bool_)
+    picked = np.empty(P.n_tasks, dtype=np.int64)
+    for _ in range(P.decisions_per_step):
+        n_picked = 0
+        for t in range(P.n_tasks):
+            if T.report[t] != IN_INBOX:
+                continue
+            d = T.report_to[t]
+            if blocked[d] or P.step < M.recover_until[d] or M.gone[d]:
+                continue
+            if pick[d] < 0:
+                pick[d] = t
+                picked[n_picked] = d
+                n_picked += 1
+            elif T.value[t] > T.value[pick[d]]:
+                pick[d] = t
+        if n_picked == 0:
+            break
+        slots = np.empty(n_picked, dtype=np.int64)
+        for a in range(n_picked):
+            slots[a] = pick[picked[a]]
+            pick[picked[a]] = -1
+        slots.sort()
+        for a in range(n_picked):
+            t = slots[a]
+            d = T.report_to[t]
+            outcome = _staff(M, T, P, t, d, tally, available)
+            if outcome == 2:
+                blocked[d] = True
+            else:
+                used[d] += 1
+
+
+# ----- phase 5: self-organised teams recruit --------------------------------------------
+@njit(cache=True)
+def form_teams(M, G, T, P, available, mark, layer_mark, value, queue, stamp):
+    for t in range(P.n_tasks):
+        if T.status[t] != ACTIVE or not T.chosen[t]:
+            continue  # appointed teams change only when their decider spends a decision
+        if T.team_size[t] >= P.team_max or coverage(T.req[t], T.team[t], T.team_size[t], M.skill) >= P.coverage_target:
+            continue
+        stamp += 1
+        count = _path_trust(G, T.lead[t], T.invite_radius[t], mark, stamp, layer_mark, value, queue)
+        _availability(M, P.step, P.energy_min, available)
+        ids = np.empty(count, dtype=np.int64)
+        fits = np.empty(count)
+        m = 0
+        for a in range(count):
+            i = queue[a]
+            if available[i] != 0.0:
+                ids[m] = i
+                m += 1
+        ids = np.sort(ids[:m])
+        for a in range(m):
+            fits[a] = -fit(T.req[t], M.skill[ids[a]])
+        order = np.argsort(fits[:m], kind="mergesort")  # stable: equal fits keep id order
+        complete = False
+        for a in range(m):
+            i = ids[order[a]]
+            p = join_probability(P.contribution, value[i], M.autonomy[i], M.energy[i])
+            if uniform(P.seed, T.req_version[t], JOIN, T.task_id[t], i) < p:
+                _add_to_team(M, T, t, i)
+                if (T.team_size[t] >= P.team_max
+                        or coverage(T.req[t], T.team[t], T.team_size[t], M.skill) >= P.coverage_target):
+                    complete = True
+                    break
+        if not complete:  # nobody nearer is left to ask
+            T.invite_radius[t] = min(T.invite_radius[t] + 1, P.max_radius)
+    return stamp
+
+
+# ----- phase 6: progress -------------------------------------------------------------------
+@njit(cache=True)
+def progress(M, T, P):
+    for t in range(P.n_tasks):
+        if T.status[t] != ACTIVE:
+            continue
+        size = T.team_size[t]
+        cap = capability(T.req[t], T.team[t], size, M.skill, M.energy, M.autonomy, P.mu)
+        coordination = coordination_cost(T.chosen[t], P.coord_cost, P.self_org_overhead, P.procedures)
+        lead_fit = fit(T.req[t], M.skill[T.lead[t]])
+        T.work[t] -= progress_rate(lead_fit, cap, coordination, size)
+        T.progressed[t] = True
+
+
+# ----- phase 7: ends -----------------------------------------------------------------------
+@njit(cache=True)
+def end_tasks(M, T, P, tally, competence):
+    for t in range(P.n_tasks):
+        status = T.status[t]
+        if status == ACTIVE and T.work[t] <= 0.0:
+            T.status[t] = DONE
+            tally[T_DONE] += 1
+            tally[T_VALUE_CAPTURED] += T.value[t]
+            tally[T_CYCLE_SUM] += P.step - T.born[t]
+            tally[T_CYCLE_N] += 1
+        elif (status == OPEN or status == ACTIVE) and P.step >= T.deadline[t]:
+            T.status[t] = FAILED
+            tally[T_FAILED] += 1
+        else:
+            continue
+        T.report[t] = NO_REPORT
+        done = T.status[t] == DONE
+        for a in range(T.team_size[t]):
+            i = T.team[t, a]
+            competence[i] = 1.0 if done else 0.0
+            M.task_of[i] = -1
+            M.role_lead[i] = False
+            if done:
+                M.done_count[i] += 1
+
+
+# ----- phase 8: energy, learning, ties, motivation ----------------------------------------
+@njit(cache=True)
+def update_members(M, G, T, P, competence, used, worked_on, team_trust, autonomy_support):
+    n = worked_on.shape[0]
+    worked_on[:] = -1
+    for t in range(P.n_tasks):
+        if T.progressed[t]:
+            for a in range(T.team_size[t]):
+                i = T.team[t, a]
+                worked_on[i] = t
+    for t in range(P.n_tasks):  # relatedness before anyone's ties change
+        if T.progressed[t]:
+            for a in range(T.team_size[t]):
+                i = T.team[t, a]
+                team_trust[i] = mean_trust_to_team(i, T.team[t], T.team_size[t], G.start, G.count, G.nbr, G.trust)
+
+    # energy: workers spend, everyone else recovers, deciders pay for deciding and oversight
+    for i in M.present_ids:
+        t = worked_on[i]
+        if t >= 0:
+            M.energy[i] = spent_energy(M.energy[i], P.cost_lead if T.lead[t] == i else P.cost_work)
+        else:
+            M.energy[i] = recovered_energy(M.energy[i], P.recovery)
+    overseen = np.zeros(n, dtype=np.int64)
+    for t in range(P.n_tasks):
+        if T.progressed[t] and T.decider[t] >= 0:
+            overseen[T.decider[t]] += 1
+    for d in range(n):
+        decisions = used[d] if P.regime != DISTRIBUTED else 0
+        if (decisions > 0 or overseen[d] > 0) and not M.gone[d]:
+            M.energy[d] = spent_energy(M.energy[d], P.cost_decide * decisions + P.cost_oversee * overseen[d])
+
+    # learning: by doing, from the best teammate, and forgetting what is not used
+    K = M.skill.shape[1]
+    best = np.empty(K)
+    for t in range(P.n_tasks):
+        if not T.progressed[t]:
+            continue
+        size = T.team_size[t]
+        for k in range(K):
+            best[k] = -1.0
+            for a in range(size):
+                best[k] = max(best[k], M.skill[T.team[t, a], k])
+        for a in range(size):
+            i = T.team[t, a]
+            for k in range(K):
+                if T.req[t, k] > 0.0:
+                    x = learned_by_doing(M.skill[i, k], T.req[t, k], P.eta)
+                    M.skill[i, k] = learned_from_peers(x, best[k], T.req[t, k], team_trust[i], P.eta_peer)
+                else:
+                    M.skill[i, k] = forgotten(M.skill[i, k], P.forget)
+    for i in M.present_ids:
+        if worked_on[i] < 0:
+            for k in range(K):
+                M.skill[i, k] = forgotten(M.skill[i, k], P.forget)
+
+    # motivation (SDT): needs met this step pull autonomy toward them
+    for i in M.present_ids:
+        t = worked_on[i]
+        if t < 0:
+            continue
+        autonomy_need = 1.0 if T.chosen[t] else autonomy_support
+        total = autonomy_need + team_trust[i]
+        needs = 2.0
+        if competence[i] >= 0.0:  # competence is scored only in the step a task ends
+            total += competence[i]
+            needs = 3.0
+        M.autonomy[i] = motivated(M.autonomy[i], total / needs, team_trust[i], P.zeta)
+
+    # ties: all fade toward their start, co-workers' ties strengthen, new ones may form
+    for p in range(G.nbr.shape[0]):
+        if G.nbr[p] >= 0:
+            G.trust[p] = faded_trust(G.trust[p], G.base[p], P.fade)
+    capacity = 0
+    for t in range(P.n_tasks):
+        if T.progressed[t]:
+            capacity += T.team_size[t] * (T.team_size[t] - 1) // 2
+    pairs = np.empty((capacity, 2), dtype=np.int64)
+    n_pairs = 0
+    mates = np.empty(T.team.shape[1], dtype=np.int64)
+    for t in range(P.n_tasks):
+        if not T.progressed[t]:
+            continue
+        size = T.team_size[t]
+        mates[:size] = np.sort(T.team[t, :size])
+        for x in range(size):
+            for y in range(x + 1, size):
+                a, b = mates[x], mates[y]
+                found = False
+                for p in range(G.start[a], G.start[a] + G.count[a]):
+                    if G.nbr[p] == b:
+                        G.trust[p] = strengthened_trust(G.trust[p], P.omega)
+                        found = True
+                for p in range(G.start[b], G.start[b] + G.count[b]):
+                    if G.nbr[p] == a:
+                        G.trust[p] = strengthened_trust(G.trust[p], P.omega)
+                        found = True
+                if not found and uniform(P.seed, P.step, NEW_TIE, a, b) < P.p_new_tie:
+                    pairs[n_pairs, 0] = a
+                    pairs[n_pairs, 1] = b
+                    n_pairs += 1
+
+    # burnout: exhausted members stop and recover, leaving their team
+    for i in M.present_ids:
+        if M.energy[i] < P.burnout and P.step >= M.recover_until[i]:
+            M.recover_until[i] = P.step + 1 + P.burnout_steps
+            t = M.task_of[i]
+            if t >= 0:
+                leave_team(i, t, M.task_of, M.role_lead, T.team, T.team_size, T.lead, T.status, T.chosen,
+                           T.decider, T.radius, T.report, T.report_kind, T.report_at, T.report_to, T.req,
+                           T.req_reported, M.skill, M.gone)
+    recovering = 0
+    for i in M.present_ids:
+        if P.step < M.recover_until[i]:
+            recovering += 1
+    return pairs[:n_pairs], recovering
+
+
+class NumbaEngine:
+    """Steps the state with compiled kernels; Mesa agents are made only on request."""
+
+    def __init__(self, model):
+        self.model = model
+        self.state = model.state
+        self.cfg = model.cfg
+        self.stamp = 0
+        self._n = -1
+
+    def _scratch(self):
+        n = self.state.n
+        if n != self._n:
+            self._n = n
+            self.available = np.zeros(n)
+            self.mark = np.zeros(n, dtype=np.int64)
+            self.layer_mark = np.zeros(n, dtype=np.int64)
+            self.value = np.zeros(n)
+            self.queue = np.zeros(n, dtype=np.int64)
+            self.best_task = np.zeros(n, dtype=np.int64)
+            self.best_score = np.zeros(n)
+            self.pick = np.full(n, -1, dtype=np.int64)
+            self.used = np.zeros(n, dtype=np.int64)
+            self.worked_on = np.zeros(n, dtype=np.int64)
+            self.team_trust = np.zeros(n)
+            self.competence = np.zeros(n)
+            self.stamp = 0
+        cap = len(self.state.task_id)
+        if getattr(self, "_cap", -1) != cap:
+            self._cap = cap
+            self.claim_lead = np.full(cap, -1, dtype=np.int64)
+            self.claim_fit = np.zeros(cap)
+
+    def _pack(self):
+        s, c = self.state, self.cfg
+        M = Members(s.skill, s.energy, s.autonomy, s.task_of, s.role_lead, s.recover_until, s.gone, s.led_count,
+                    s.done_count, s.initiated, s.parent, s.has_reports, s.tin, s.tout, s.order, s.present_ids)
+        G = Ties(s.tie_start, s.tie_count, s.tie_nbr, s.tie_trust, s.tie_base)
+        T = Tasks(s.task_id, s.task_status, s.origin, s.req, s.req_version, s.work, s.value, s.born, s.deadline,
+                  s.started, s.lead, s.chosen, s.decider, s.team, s.team_size, s.radius, s.invite_radius, s.report,
+                  s.report_kind, s.report_at, s.report_to, s.req_reported, s.restaff_version, s.restaff_sent,
+                  s.progressed)
+        m, r, cu, e = c.member, c.regime, c.culture, c.env
+        P = Params(s.seed, s.step, s.regime, s.top, s.n_tasks, m.energy_min, r.max_radius, r.report_loss,
+                   r.restaff_below, r.restaff_retry, r.decisions_per_step, m.team_max, m.coverage_target,
+                   cu.purpose, e.value_mean, m.w_benefit, m.w_fit, m.w_energy, m.w_support, m.gain, m.threshold,
+                   cu.contribution, m.coord_cost, m.self_org_overhead, cu.procedures, cu.mu, m.cost_work,
+                   m.cost_lead, m.recovery, r.cost_decide, r.cost_oversee, m.eta, m.eta_peer, m.forget, cu.zeta,
+                   cu.omega, cu.fade, cu.p_new_tie, m.burnout, m.burnout_steps)
+        return M, G, T, P
+
+    def step(self):
+        from .agents import Tally
+
+        s = self.state
+        s.progressed[: s.n_tasks] = False
+        tally = np.zeros(len(TALLY_KEYS))
+        tally[T_ARRIVED], tally[T_VALUE_ARRIVED] = environment.advance(s)
+        self._scratch()
+        M, G, T, P = self._pack()
+        spread_word(M, T, P, tally)
+        self.used[:] = 0
+        if s.regime == DISTRIBUTED:
+            self.stamp = claim_and_grant(M, G, T, P, tally, self.available, self.mark, self.stamp, self.queue,
+                                         self.best_task, self.best_score, self.claim_lead, self.claim_fit)
+        else:
+            decide(M, T, P, tally, self.available, self.pick, self.used)
+        self.stamp = form_teams(M, G, T, P, self.available, self.mark, self.layer_mark, self.value, self.queue,
+                                self.stamp)
+        progress(M, T, P)
+        self.competence[:] = -1.0
+        end_tasks(M, T, P, tally, self.competence)
+        pairs, recovering = update_members(M, G, T, P, self.competence, self.used, self.worked_on, self.team_trust,
+                                           self.cfg.culture.autonomy_support)
+        s.add_ties(sorted((int(a), int(b)) for a, b in pairs), self.cfg.culture.trust_new)
+        s.burnout_days += int(recovering)
+        events.apply_due(s, self.model.events)
+        out = Tally()
+        for k, key in enumerate(TALLY_KEYS):
+            out[key] = tally[k] if key == "value_arrived" or key == "value_captured" else int(tally[k])
+        return out
