@@ -238,6 +238,7 @@ class State:
         managers = present[depth == depth.max()] if len(present) else np.array([0])
         new_ids = np.arange(n0, n0 + count)
         bosses = managers[np.arange(count) % len(managers)]
+        deg, nbr, trust, base = self.compact_ties()
         self.n = n0 + count
         self.skill = np.vstack([self.skill, skill])
         for name, value in (("energy", energy), ("autonomy", autonomy), ("parent", bosses),
@@ -246,7 +247,6 @@ class State:
             old = getattr(self, name)
             setattr(self, name, np.concatenate([old, np.broadcast_to(np.asarray(value, dtype=old.dtype), (count,))]))
         # grow the tie table by the new rows, then tie each newcomer to its manager
-        deg, nbr, trust, base = self.compact_ties()
         self._layout_ties(np.concatenate([deg, np.zeros(count, dtype=np.int64)]), nbr, trust, base,
                           np.concatenate([deg, np.zeros(count, dtype=np.int64)]))
         self.add_ties(list(zip(new_ids.tolist(), bosses.tolist())), self.cfg.culture.trust0)
