@@ -73,6 +73,7 @@ def leader_leaves(state, leader: int = 0) -> None:
     t = s.task_of[leader]
     if t >= 0:
         _leave(s, leader, t)
+    s.cut_ties(leader)
     live = slice(0, s.n_tasks)
     lost = (s.report_to[live] == leader) & (s.report[live] != NO_REPORT)
     s.report[live][lost] = NO_REPORT

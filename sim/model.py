@@ -4,6 +4,7 @@ records the observables."""
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import mesa
 import networkx as nx
@@ -77,9 +78,13 @@ class LeadershipModel(mesa.Model):
         tally = self.engine.step()
         if self._member_agents:
             self.member_agents  # hires join as agents too
+        clock = time.perf_counter()
         self.state.compact_tasks()
         self.observables = observe.step_row(self.state, tally, self.totals)
         self.datacollector.collect(self)
+        timings = getattr(self.engine, "timings", None)
+        if timings is not None:
+            timings["observables"] = timings.get("observables", 0.0) + time.perf_counter() - clock
 
     # ----- results ----------------------------------------------------------------------------
     def metrics(self) -> pd.DataFrame:

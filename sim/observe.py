@@ -9,8 +9,9 @@ import math
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
-from .rules import fit, gini
+from .rules import fit
 from .state import ACTIVE, DISTRIBUTED, HEROIC, IN_INBOX, IN_TRANSIT, OPEN
 from .teams import coverage
 
@@ -21,32 +22,91 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b else math.nan
 
 
+@njit(cache=True)
+def gini_counts(x):
+    """Gini coefficient of non-negative whole-number counts, by counting sort: O(n + max)."""
+    n = x.shape[0]
+    if n == 0:
+        return 0.0
+    top = 0
+    for v in x:
+        top = max(top, v)
+    freq = np.zeros(top + 1, dtype=np.int64)
+    for v in x:
+        freq[v] += 1
+    total = 0.0
+    weighted = 0.0
+    rank = 0  # ranks rank+1 .. rank+f hold value v: their sum is f*rank + f(f+1)/2
+    for v in range(top + 1):
+        f = freq[v]
+        if f:
+            total += v * f
+            weighted += v * (f * rank + f * (f + 1) / 2.0)
+            rank += f
+    if total <= 0.0:
+        return 0.0
+    return (2.0 * weighted) / (n * total) - (n + 1.0) / n
+
+
+@njit(cache=True)
+def _aggregate(step, present, skill, energy, autonomy, task_of, recover_until, n_tasks, status, req, team,
+               team_size, report, tie_nbr, tie_trust):
+    """Sums and counts over members, tasks and ties in one compiled pass."""
+    out = np.zeros(14)
+    for i in present:
+        out[0] += energy[i]
+        out[1] += autonomy[i]
+        out[2] += skill[i].sum() / skill.shape[1]
+        if task_of[i] >= 0:
+            out[3] += 1
+        if step < recover_until[i]:
+            out[4] += 1
+    for t in range(n_tasks):
+        if status[t] == OPEN:
+            out[5] += 1
+        elif status[t] == ACTIVE:
+            out[6] += 1
+            size = team_size[t]
+            f = 0.0
+            for a in range(size):
+                f += fit(req[t], skill[team[t, a]])
+            out[7] += f / size
+            out[8] += coverage(req[t], team[t], size, skill)
+        if report[t] == IN_INBOX:
+            out[9] += 1
+        elif report[t] == IN_TRANSIT:
+            out[10] += 1
+    for p in range(tie_nbr.shape[0]):
+        if tie_nbr[p] >= 0:
+            out[11] += tie_trust[p]
+            out[12] += 1
+    return out
+
+
 def step_row(state, tally: dict, totals: dict) -> dict:
     """The observables after one step. `totals` carries cumulative counts between steps."""
     s = state
     n = s.n
     present = s.present_ids
-    live = slice(0, s.n_tasks)
-    status = s.task_status[live]
-    active = np.flatnonzero(status == ACTIVE)
-    for key in ("arrived", "done", "failed", "started", "value_arrived", "value_captured", "decision_demand"):
-        totals[key] = totals.get(key, 0) + (tally.get(key, 0) if key != "decision_demand" else
-                                            tally["arrived"] + tally["restaff_requests"] + tally["escalations"])
-    fits = [np.mean([fit(s.req[t], s.skill[j]) for j in s.team[t, : s.team_size[t]]]) for t in active]
-    covers = [coverage(s.req[t], s.team[t], s.team_size[t], s.skill) for t in active]
-    ties = s.tie_nbr >= 0
+    totals["decision_demand"] = (totals.get("decision_demand", 0) + tally["arrived"] + tally["restaff_requests"]
+                                 + tally["escalations"])
+    for key in ("arrived", "done", "failed", "started", "value_arrived", "value_captured"):
+        totals[key] = totals.get(key, 0) + tally[key]
+    agg = _aggregate(s.step, present, s.skill, s.energy, s.autonomy, s.task_of, s.recover_until, s.n_tasks,
+                     s.task_status, s.req, s.team, s.team_size, s.report, s.tie_nbr, s.tie_trust)
+    members, n_open, n_active = len(present), int(agg[5]), int(agg[6])
     led = s.led_count[:n]
     return {
         "step": s.step,
         "regime": REGIME_NAMES[s.regime],
-        "members": len(present),
+        "members": members,
         "tasks_arrived": tally["arrived"],
         "tasks_started": tally["started"],
         "tasks_done": tally["done"],
         "tasks_failed": tally["failed"],
-        "open": int((status == OPEN).sum()),
-        "active": len(active),
-        "backlog": int(((status == OPEN) | (status == ACTIVE)).sum()),
+        "open": n_open,
+        "active": n_active,
+        "backlog": n_open + n_active,
         "arrived_total": totals["arrived"],
         "done_total": totals["done"],
         "failed_total": totals["failed"],
@@ -54,25 +114,25 @@ def step_row(state, tally: dict, totals: dict) -> dict:
         "value_captured": tally["value_captured"],
         "mean_wait": _ratio(tally["wait_sum"], tally["wait_n"]),
         "mean_cycle": _ratio(tally["cycle_sum"], tally["cycle_n"]),
-        "active_leads": len(active),
+        "active_leads": n_active,
         "distinct_leads": int((led > 0).sum()),
-        "leadership_gini": gini(led),
+        "leadership_gini": gini_counts(led),
         "chosen_share": _ratio(tally["started_chosen"], tally["started"]),
-        "initiative_gini": gini(s.initiated[:n]),
-        "inbox_reports": int((s.report[live] == IN_INBOX).sum()),
-        "reports_in_transit": int((s.report[live] == IN_TRANSIT).sum()),
+        "initiative_gini": gini_counts(s.initiated[:n]),
+        "inbox_reports": int(agg[9]),
+        "reports_in_transit": int(agg[10]),
         "decisions": tally["decisions"],
         "escalations": tally["escalations"],
         "restaffs": tally["restaffs"],
-        "utilisation": _ratio(float((s.task_of[present] >= 0).sum()), len(present)),
-        "mean_energy": float(s.energy[present].mean()) if len(present) else math.nan,
-        "share_recovering": float((s.step < s.recover_until[present]).mean()) if len(present) else math.nan,
-        "mean_autonomy": float(s.autonomy[present].mean()) if len(present) else math.nan,
-        "mean_skill": float(s.skill[present].mean()) if len(present) else math.nan,
-        "mean_team_fit": float(np.mean(fits)) if fits else math.nan,
-        "mean_coverage": float(np.mean(covers)) if covers else math.nan,
-        "mean_trust": float(s.tie_trust[ties].mean()) if ties.any() else math.nan,
-        "tie_count": int(ties.sum()) // 2,
+        "utilisation": _ratio(agg[3], members),
+        "mean_energy": _ratio(agg[0], members),
+        "share_recovering": _ratio(agg[4], members),
+        "mean_autonomy": _ratio(agg[1], members),
+        "mean_skill": _ratio(agg[2], members),
+        "mean_team_fit": _ratio(agg[7], n_active),
+        "mean_coverage": _ratio(agg[8], n_active),
+        "mean_trust": _ratio(agg[11], agg[12]),
+        "tie_count": int(agg[12]) // 2,
     }
 
 
@@ -95,7 +155,7 @@ def summary(metrics: pd.DataFrame, state, totals: dict) -> dict:
     return {
         "regime": cfg.regime.name,
         "org": cfg.org.name,
-        "n_members": cfg.n_members,
+        "n_members": state.n0,
         "seed": cfg.seed,
         "steps": int(metrics["step"].iloc[-1]),
         "tasks_arrived": int(totals.get("arrived", 0)),
@@ -107,13 +167,13 @@ def summary(metrics: pd.DataFrame, state, totals: dict) -> dict:
         "completion_rate": _ratio(totals.get("done", 0), totals.get("arrived", 0)),
         "mean_cycle": _ratio(done_cycles, metrics["tasks_done"].sum()),
         "mean_utilisation": float(metrics["utilisation"].iloc[1:].mean()),
-        "leadership_gini": gini(led),
+        "leadership_gini": gini_counts(led),
         "share_ever_led": float((led > 0).mean()),
-        "initiative_gini": gini(state.initiated[:n]),
+        "initiative_gini": gini_counts(state.initiated[:n]),
         "final_autonomy": float(metrics["mean_autonomy"].iloc[-1]),
         "final_energy": float(metrics["mean_energy"].iloc[-1]),
         "burnout_days": int(state.burnout_days),
-        "decision_load": cfg.env.task_rate * cfg.n_members / cfg.regime.decisions_per_step,
+        "decision_load": cfg.env.task_rate * state.n0 / cfg.regime.decisions_per_step,
         "effective_decision_load": (_ratio(totals.get("decision_demand", 0) / max(len(metrics) - 1, 1), capacity)
                                     if state.regime != DISTRIBUTED else math.nan),
     }

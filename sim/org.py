@@ -171,58 +171,64 @@ def bfs_parent(n: int, edges: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def reporting_lines(parent, root):
-    """Depth-first pre-order of the reporting tree from `root`.
+def reporting_lines(parent, outside):
+    """Depth-first pre-order of the reporting forest: every member with parent -1 (and not
+    `outside` it) heads a tree, taken in id order.
 
     Returns (depth, tin, tout, order): member j is in the subtree of m exactly when
-    tin[m] <= tin[j] < tout[m], and order[tin[m]:tout[m]] lists that subtree. Members the
-    tree does not reach (the departed, or a broken chart) get depth -1 and an empty range.
+    tin[m] <= tin[j] < tout[m], and order[tin[m]:tout[m]] lists that subtree. Members outside
+    the forest (the departed) get depth -1 and an empty range.
     """
     n = len(parent)
     count = np.zeros(n + 1, dtype=np.int64)
     for i in range(n):
-        if parent[i] >= 0:
+        if parent[i] >= 0 and not outside[i]:
             count[parent[i] + 1] += 1
     start = np.cumsum(count)
     fill = start[:-1].copy()
     children = np.empty(max(start[-1], 1), dtype=np.int64)
     for i in range(n):  # children in id order
-        if parent[i] >= 0:
+        if parent[i] >= 0 and not outside[i]:
             children[fill[parent[i]]] = i
             fill[parent[i]] += 1
     depth = np.full(n, -1, dtype=np.int64)
     tin = np.zeros(n, dtype=np.int64)
     tout = np.zeros(n, dtype=np.int64)
     order = np.empty(n, dtype=np.int64)
-    if root < 0:
-        return depth, tin, tout, order[:0]
     stack = np.empty(n, dtype=np.int64)
     cursor = np.zeros(n, dtype=np.int64)
-    top = 0
-    stack[0] = root
-    depth[root] = 0
-    tin[root] = 0
-    order[0] = root
-    visited = 1
-    while top >= 0:
-        v = stack[top]
-        k = start[v] + cursor[v]
-        if k < start[v + 1]:
-            cursor[v] += 1
-            w = children[k]
-            if depth[w] == -1:
-                depth[w] = depth[v] + 1
-                tin[w] = visited
-                order[visited] = w
-                visited += 1
-                top += 1
-                stack[top] = w
-        else:
-            tout[v] = visited
-            top -= 1
+    visited = 0
+    for root in range(n):
+        if parent[root] >= 0 or outside[root]:
+            continue
+        top = 0
+        stack[0] = root
+        depth[root] = 0
+        tin[root] = visited
+        order[visited] = root
+        visited += 1
+        while top >= 0:
+            v = stack[top]
+            k = start[v] + cursor[v]
+            if k < start[v + 1]:
+                cursor[v] += 1
+                w = children[k]
+                if depth[w] == -1:
+                    depth[w] = depth[v] + 1
+                    tin[w] = visited
+                    order[visited] = w
+                    visited += 1
+                    top += 1
+                    stack[top] = w
+            else:
+                tout[v] = visited
+                top -= 1
     return depth, tin, tout, order[:visited]
 
 
 def reaches_root(parent: np.ndarray) -> bool:
-    depth = reporting_lines(parent, 0)[0]
+    """True when the manager chain of every member ends at member 0."""
+    parent = parent.copy()
+    parent[0] = -1
+    depth = reporting_lines(parent, np.zeros(len(parent), dtype=np.bool_))[0]
     return bool((depth >= 0).all())

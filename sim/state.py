@@ -76,17 +76,33 @@ class State:
         return np.flatnonzero(~self.gone[: self.n])
 
     def refresh_reporting_lines(self) -> None:
-        """Recompute depth, subtree ranges and who has reports, after the chart changed."""
-        parent = self.parent.copy()
-        parent[self.gone[: self.n]] = -2  # the departed are outside the tree
-        root = self.top if self.top >= 0 and not self.gone[self.top] else -1
-        for i in np.flatnonzero(parent == -2):
-            parent[i] = -1
-        self.depth, self.tin, self.tout, self.order = org.reporting_lines(parent, root)
-        self.has_reports = np.zeros(self.n, dtype=np.bool_)
-        live_parent = parent[(parent >= 0)]
-        self.has_reports[live_parent] = True
+        """Recompute depth, subtree ranges and who has reports, after the chart changed.
+        The departed are outside the tree; whoever reported to them heads a subtree of their own
+        until a successor is named."""
+        n = self.n
+        gone = self.gone[:n]
+        parent = self.parent[:n].copy()
+        parent[gone] = -1
+        orphan = (parent >= 0) & gone[np.maximum(parent, 0)]
+        parent[orphan] = -1
+        self.depth, self.tin, self.tout, self.order = org.reporting_lines(parent, gone)
+        self.has_reports = np.zeros(n, dtype=np.bool_)
+        self.has_reports[parent[parent >= 0]] = True
         self.present_ids = self.present()
+
+    def cut_ties(self, i: int) -> None:
+        """Remove every tie of member i (it has left the organisation)."""
+        for j in self.neighbours(i).tolist():
+            s, c = self.tie_start[j], self.tie_count[j]
+            keep = self.tie_nbr[s : s + c] != i
+            for arr, blank in ((self.tie_nbr, -1), (self.tie_trust, 0.0), (self.tie_base, 0.0)):
+                row = arr[s : s + c][keep].copy()
+                arr[s : s + c] = blank
+                arr[s : s + len(row)] = row
+            self.tie_count[j] = int(keep.sum())
+        s = self.tie_start[i]
+        self.tie_nbr[s : s + self.tie_count[i]] = -1
+        self.tie_count[i] = 0
 
     # ----- ties --------------------------------------------------------------------------
     def _init_ties(self, n: int, edges: np.ndarray) -> None:
@@ -197,6 +213,10 @@ class State:
                    "invite_radius", "report", "report_kind", "report_at", "report_to", "req_reported",
                    "restaff_version", "restaff_sent", "progressed")
 
+    # Value of each task field in a free slot.
+    TASK_BLANK = {"started": -1, "lead": -1, "decider": -1, "team": -1, "report_at": -1, "report_to": -1,
+                  "restaff_version": -1, "restaff_sent": -1}
+
     def ensure_task_capacity(self, extra: int) -> None:
         cap = len(self.task_id)
         if self.n_tasks + extra <= cap:
@@ -204,32 +224,33 @@ class State:
         new_cap = max(2 * cap, self.n_tasks + extra)
         for name in self.TASK_ARRAYS:
             old = getattr(self, name)
-            fill = -1 if name in ("started", "lead", "decider", "team", "report_at", "report_to",
-                                  "restaff_version", "restaff_sent") else 0
-            new = np.full((new_cap,) + old.shape[1:], fill, dtype=old.dtype)
+            new = np.full((new_cap,) + old.shape[1:], self.TASK_BLANK.get(name, 0), dtype=old.dtype)
             new[:cap] = old
             setattr(self, name, new)
 
     def compact_tasks(self) -> None:
-        """Drop ended tasks, keeping live ones in birth order; re-point members' task_of."""
-        live = np.flatnonzero((self.task_status[: self.n_tasks] == OPEN) | (self.task_status[: self.n_tasks] == ACTIVE))
+        """Drop ended tasks, keeping live ones in birth order; blank the freed slots so that a
+        newborn task never inherits an old one's fields; re-point members' task_of."""
+        n_old = self.n_tasks
+        status = self.task_status[:n_old]
+        live = np.flatnonzero((status == OPEN) | (status == ACTIVE))
         m = len(live)
-        if m < self.n_tasks:
+        if m < n_old:
             for name in self.TASK_ARRAYS:
                 arr = getattr(self, name)
                 arr[:m] = arr[live]
+                arr[m:n_old] = self.TASK_BLANK.get(name, 0)
             self.n_tasks = m
-            self.task_status[m:] = FREE
+        sizes = self.team_size[:m]
+        on_team = np.arange(self.team.shape[1]) < sizes[:, None]
         self.task_of[: self.n] = -1
-        for t in range(self.n_tasks):
-            for j in self.team[t, : self.team_size[t]]:
-                self.task_of[j] = t
+        self.task_of[self.team[:m][on_team]] = np.repeat(np.arange(m), sizes)
 
     # ----- members joining --------------------------------------------------------------
     def hire(self, count: int, step: int) -> np.ndarray:
         """Add `count` members at the bottom of the reporting lines, low-skilled, tied to their
-        manager at the starting trust. Managers are the deepest present members with fewest reports,
-        lowest id first, so that the placement is deterministic."""
+        manager at the starting trust. Their managers are the deepest present members, in id order
+        and round robin, so that the placement is deterministic."""
         n0 = self.n
         gen = rng.generator(self.seed, rng.HIRE, step)
         skill, energy, autonomy = self._new_member_traits(gen, count, 0.5)

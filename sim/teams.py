@@ -5,7 +5,7 @@ import numpy as np
 from numba import njit
 
 from .rules import coverage_term, effective_complexity, effort_quality, fit
-from .state import DISTRIBUTED, HEROIC, IN_INBOX, IN_TRANSIT, NEW_TASK, NO_REPORT, OPEN
+from .state import ACTIVE, HEROIC, IN_INBOX, IN_TRANSIT, NEW_TASK, NO_REPORT, OPEN
 
 
 @njit(cache=True)
@@ -149,3 +149,15 @@ def support(i, available, tie_start, tie_count, tie_nbr, tie_trust):
     for p in range(tie_start[i], tie_start[i] + tie_count[i]):
         total += tie_trust[p] * available[tie_nbr[p]]
     return total / tie_count[i]
+
+
+@njit(cache=True)
+def wants_restaffing(t, step, status, chosen, report, req, req_version, team, team_size, skill, restaff_below,
+                     restaff_version, restaff_sent, restaff_retry, team_max):
+    """An appointed lead whose team no longer covers the work, and has room, asks for help, but
+    not again until the work changes or `restaff_retry` steps pass."""
+    if status[t] != ACTIVE or chosen[t] or report[t] != NO_REPORT or team_size[t] >= team_max:
+        return False
+    if coverage(req[t], team[t], team_size[t], skill) >= restaff_below:
+        return False
+    return req_version[t] != restaff_version[t] or step - restaff_sent[t] >= restaff_retry

@@ -18,7 +18,7 @@ from ..rules import (coordination_cost, faded_trust, fit, forgotten, learned_by_
                      motivated, progress_rate, recovered_energy, spent_energy, strengthened_trust)
 from ..state import (ACTIVE, DISTRIBUTED, DONE, FAILED, HEROIC, HIERARCHICAL, IN_INBOX, IN_TRANSIT, NEW_TASK,
                      NO_REPORT, OPEN, RESTAFF)
-from ..teams import capability, coverage, leave_team, mean_trust_to_team, send_report
+from ..teams import capability, coverage, leave_team, mean_trust_to_team, send_report, wants_restaffing
 
 
 class Tally(dict):
@@ -132,14 +132,10 @@ class AgentsEngine:
                     s.report_at, s.report_to, s.req, s.req_reported)
 
     def needs_restaffing(self, t: int) -> bool:
-        """An appointed lead whose team no longer covers the work asks for help, but not again
-        until the work changes or `restaff_retry` steps pass."""
         s, rc = self.state, self.cfg.regime
-        if s.task_status[t] != ACTIVE or s.chosen[t] or s.report[t] != NO_REPORT:
-            return False
-        if coverage(s.req[t], s.team[t], s.team_size[t], s.skill) >= rc.restaff_below:
-            return False
-        return s.req_version[t] != s.restaff_version[t] or s.step - s.restaff_sent[t] >= rc.restaff_retry
+        return wants_restaffing(t, s.step, s.task_status, s.chosen, s.report, s.req, s.req_version, s.team,
+                                s.team_size, s.skill, rc.restaff_below, s.restaff_version, s.restaff_sent,
+                                rc.restaff_retry, self.cfg.member.team_max)
 
     def move_report(self, t: int) -> None:
         """One hop up the reporting lines; each hop may lose the report (information filtering)."""

@@ -8,6 +8,7 @@ agents engine runs over Mesa agents run here over array indices, in the same fix
 
 from __future__ import annotations
 
+import time
 from collections import namedtuple
 
 import numpy as np
@@ -20,7 +21,7 @@ from ..rules import (benefit, claim_probability, claim_score, coordination_cost,
                      recovered_energy, spent_energy, strengthened_trust)
 from ..state import (ACTIVE, DISTRIBUTED, DONE, FAILED, HEROIC, HIERARCHICAL, IN_INBOX, IN_TRANSIT, NEW_TASK,
                      NO_REPORT, OPEN, RESTAFF)
-from ..teams import capability, coverage, leave_team, mean_trust_to_team, send_report, support
+from ..teams import capability, coverage, leave_team, mean_trust_to_team, send_report, support, wants_restaffing
 
 # Tally slots: what happened in one step (read by sim/observe.py through Tally below).
 TALLY_KEYS = ("arrived", "value_arrived", "started", "started_chosen", "done", "failed", "value_captured",
@@ -147,9 +148,9 @@ def spread_word(M, T, P, tally):
     for t in range(P.n_tasks):
         if T.status[t] == OPEN and T.born[t] == P.step:
             _send(M, T, P, t, NEW_TASK, T.origin[t])
-        elif (T.status[t] == ACTIVE and not T.chosen[t] and T.report[t] == NO_REPORT
-              and coverage(T.req[t], T.team[t], T.team_size[t], M.skill) < P.restaff_below
-              and (T.req_version[t] != T.restaff_version[t] or P.step - T.restaff_sent[t] >= P.restaff_retry)):
+        elif wants_restaffing(t, P.step, T.status, T.chosen, T.report, T.req, T.req_version, T.team, T.team_size,
+                              M.skill, P.restaff_below, T.restaff_version, T.restaff_sent, P.restaff_retry,
+                              P.team_max):
             _send(M, T, P, t, RESTAFF, T.lead[t])
             tally[T_RESTAFF_REQUESTS] += 1
             T.restaff_version[t] = T.req_version[t]
@@ -231,8 +232,8 @@ def _best_candidate(M, view, members, lo, hi, available, exclude):
 
 @njit(cache=True)
 def _staff(M, T, P, t, d, tally, available):
-    """One decision on task t by decider d. Returns 0 staffed, 1 escalated, 2 blocked."""
-    _availability(M, P.step, P.energy_min, available)
+    """One decision on task t by decider d. Returns 0 staffed, 1 escalated, 2 blocked.
+    `available` is kept current by the caller: whoever joins a team is cleared from it."""
     view = T.req_reported[t]
     if P.regime == HEROIC:  # the hero may assign anyone but itself
         members, lo, hi, exclude = M.present_ids, 0, M.present_ids.shape[0], d
@@ -274,6 +275,7 @@ def decide(M, T, P, tally, available, pick, used):
     """Each round every decider takes the highest-value report in its inbox (ties: oldest);
     the round's picks are staffed oldest task first."""
     n = available.shape[0]
+    _availability(M, P.step, P.energy_min, available)
     blocked = np.zeros(n, dtype=np.bool_)
     picked = np.empty(P.n_tasks, dtype=np.int64)
     for _ in range(P.decisions_per_step):
@@ -310,6 +312,7 @@ def decide(M, T, P, tally, available, pick, used):
 # ----- phase 5: self-organised teams recruit --------------------------------------------
 @njit(cache=True)
 def form_teams(M, G, T, P, available, mark, layer_mark, value, queue, stamp):
+    _availability(M, P.step, P.energy_min, available)
     for t in range(P.n_tasks):
         if T.status[t] != ACTIVE or not T.chosen[t]:
             continue  # appointed teams change only when their decider spends a decision
@@ -317,7 +320,6 @@ def form_teams(M, G, T, P, available, mark, layer_mark, value, queue, stamp):
             continue
         stamp += 1
         count = _path_trust(G, T.lead[t], T.invite_radius[t], mark, stamp, layer_mark, value, queue)
-        _availability(M, P.step, P.energy_min, available)
         ids = np.empty(count, dtype=np.int64)
         fits = np.empty(count)
         m = 0
@@ -336,6 +338,7 @@ def form_teams(M, G, T, P, available, mark, layer_mark, value, queue, stamp):
             p = join_probability(P.contribution, value[i], M.autonomy[i], M.energy[i])
             if uniform(P.seed, T.req_version[t], JOIN, T.task_id[t], i) < p:
                 _add_to_team(M, T, t, i)
+                available[i] = 0.0
                 if (T.team_size[t] >= P.team_max
                         or coverage(T.req[t], T.team[t], T.team_size[t], M.skill) >= P.coverage_target):
                     complete = True
@@ -388,37 +391,39 @@ def end_tasks(M, T, P, tally, competence):
 
 # ----- phase 8: energy, learning, ties, motivation ----------------------------------------
 @njit(cache=True)
-def update_members(M, G, T, P, competence, used, worked_on, team_trust, autonomy_support):
-    n = worked_on.shape[0]
+def note_workers(M, G, T, P, worked_on, team_trust):
+    """Who worked this step, and their relatedness before anyone's ties change."""
     worked_on[:] = -1
     for t in range(P.n_tasks):
         if T.progressed[t]:
             for a in range(T.team_size[t]):
                 i = T.team[t, a]
                 worked_on[i] = t
-    for t in range(P.n_tasks):  # relatedness before anyone's ties change
-        if T.progressed[t]:
-            for a in range(T.team_size[t]):
-                i = T.team[t, a]
                 team_trust[i] = mean_trust_to_team(i, T.team[t], T.team_size[t], G.start, G.count, G.nbr, G.trust)
 
-    # energy: workers spend, everyone else recovers, deciders pay for deciding and oversight
+
+@njit(cache=True)
+def update_energy(M, T, P, worked_on, used):
+    """Workers spend, everyone else recovers, deciders pay for deciding and oversight."""
     for i in M.present_ids:
         t = worked_on[i]
         if t >= 0:
             M.energy[i] = spent_energy(M.energy[i], P.cost_lead if T.lead[t] == i else P.cost_work)
         else:
             M.energy[i] = recovered_energy(M.energy[i], P.recovery)
-    overseen = np.zeros(n, dtype=np.int64)
+    overseen = np.zeros(worked_on.shape[0], dtype=np.int64)
     for t in range(P.n_tasks):
         if T.progressed[t] and T.decider[t] >= 0:
             overseen[T.decider[t]] += 1
-    for d in range(n):
+    for d in range(worked_on.shape[0]):
         decisions = used[d] if P.regime != DISTRIBUTED else 0
         if (decisions > 0 or overseen[d] > 0) and not M.gone[d]:
             M.energy[d] = spent_energy(M.energy[d], P.cost_decide * decisions + P.cost_oversee * overseen[d])
 
-    # learning: by doing, from the best teammate, and forgetting what is not used
+
+@njit(cache=True)
+def update_skills(M, T, P, worked_on, team_trust):
+    """Learning by doing and from the best teammate; forgetting what is not used."""
     K = M.skill.shape[1]
     best = np.empty(K)
     for t in range(P.n_tasks):
@@ -428,7 +433,7 @@ def update_members(M, G, T, P, competence, used, worked_on, team_trust, autonomy
         for k in range(K):
             best[k] = -1.0
             for a in range(size):
-                best[k] = max(best[k], M.skill[T.team[t, a], k])
+                best[k] = max(best[k], M.skill[T.team[t, a], k])  # before anyone on the team updates
         for a in range(size):
             i = T.team[t, a]
             for k in range(K):
@@ -442,20 +447,25 @@ def update_members(M, G, T, P, competence, used, worked_on, team_trust, autonomy
             for k in range(K):
                 M.skill[i, k] = forgotten(M.skill[i, k], P.forget)
 
-    # motivation (SDT): needs met this step pull autonomy toward them
+
+@njit(cache=True)
+def update_motivation(M, T, P, worked_on, team_trust, competence, autonomy_support):
+    """SDT: the needs met this step pull autonomy toward them."""
     for i in M.present_ids:
         t = worked_on[i]
         if t < 0:
             continue
-        autonomy_need = 1.0 if T.chosen[t] else autonomy_support
-        total = autonomy_need + team_trust[i]
+        total = (1.0 if T.chosen[t] else autonomy_support) + team_trust[i]  # autonomy, relatedness
         needs = 2.0
         if competence[i] >= 0.0:  # competence is scored only in the step a task ends
             total += competence[i]
             needs = 3.0
         M.autonomy[i] = motivated(M.autonomy[i], total / needs, team_trust[i], P.zeta)
 
-    # ties: all fade toward their start, co-workers' ties strengthen, new ones may form
+
+@njit(cache=True)
+def update_ties(G, T, P):
+    """All ties fade toward their start; co-workers' ties strengthen; returns new pairs to tie."""
     for p in range(G.nbr.shape[0]):
         if G.nbr[p] >= 0:
             G.trust[p] = faded_trust(G.trust[p], G.base[p], P.fade)
@@ -487,8 +497,12 @@ def update_members(M, G, T, P, competence, used, worked_on, team_trust, autonomy
                     pairs[n_pairs, 0] = a
                     pairs[n_pairs, 1] = b
                     n_pairs += 1
+    return pairs[:n_pairs]
 
-    # burnout: exhausted members stop and recover, leaving their team
+
+@njit(cache=True)
+def burn_out(M, T, P):
+    """Exhausted members stop and recover, leaving their team; returns how many are recovering."""
     for i in M.present_ids:
         if M.energy[i] < P.burnout and P.step >= M.recover_until[i]:
             M.recover_until[i] = P.step + 1 + P.burnout_steps
@@ -501,7 +515,7 @@ def update_members(M, G, T, P, competence, used, worked_on, team_trust, autonomy
     for i in M.present_ids:
         if P.step < M.recover_until[i]:
             recovering += 1
-    return pairs[:n_pairs], recovering
+    return recovering
 
 
 class NumbaEngine:
@@ -513,6 +527,7 @@ class NumbaEngine:
         self.cfg = model.cfg
         self.stamp = 0
         self._n = -1
+        self.timings = None  # set to {} to accumulate seconds per phase (benchmarks/profile_phases.py)
 
     def _scratch(self):
         n = self.state.n
@@ -558,30 +573,55 @@ class NumbaEngine:
     def step(self):
         from .agents import Tally
 
-        s = self.state
+        s, cfg = self.state, self.cfg
         s.progressed[: s.n_tasks] = False
         tally = np.zeros(len(TALLY_KEYS))
+        clock = _Clock(self.timings)
         tally[T_ARRIVED], tally[T_VALUE_ARRIVED] = environment.advance(s)
+        clock("environment")
         self._scratch()
         M, G, T, P = self._pack()
         spread_word(M, T, P, tally)
+        clock("reports")
         self.used[:] = 0
         if s.regime == DISTRIBUTED:
             self.stamp = claim_and_grant(M, G, T, P, tally, self.available, self.mark, self.stamp, self.queue,
                                          self.best_task, self.best_score, self.claim_lead, self.claim_fit)
         else:
             decide(M, T, P, tally, self.available, self.pick, self.used)
+        clock("claims and decisions")
         self.stamp = form_teams(M, G, T, P, self.available, self.mark, self.layer_mark, self.value, self.queue,
                                 self.stamp)
+        clock("team formation")
         progress(M, T, P)
         self.competence[:] = -1.0
         end_tasks(M, T, P, tally, self.competence)
-        pairs, recovering = update_members(M, G, T, P, self.competence, self.used, self.worked_on, self.team_trust,
-                                           self.cfg.culture.autonomy_support)
-        s.add_ties(sorted((int(a), int(b)) for a, b in pairs), self.cfg.culture.trust_new)
-        s.burnout_days += int(recovering)
+        clock("progress and ends")
+        note_workers(M, G, T, P, self.worked_on, self.team_trust)
+        update_energy(M, T, P, self.worked_on, self.used)
+        update_skills(M, T, P, self.worked_on, self.team_trust)
+        update_motivation(M, T, P, self.worked_on, self.team_trust, self.competence, cfg.culture.autonomy_support)
+        clock("energy, learning, motivation")
+        pairs = update_ties(G, T, P)
+        s.burnout_days += int(burn_out(M, T, P))
+        s.add_ties(sorted((int(a), int(b)) for a, b in pairs), cfg.culture.trust_new)
+        clock("ties and burnout")
         events.apply_due(s, self.model.events)
         out = Tally()
         for k, key in enumerate(TALLY_KEYS):
-            out[key] = tally[k] if key == "value_arrived" or key == "value_captured" else int(tally[k])
+            out[key] = tally[k] if key in ("value_arrived", "value_captured") else int(tally[k])
         return out
+
+
+class _Clock:
+    """Adds the time since the last call to timings[name], when timings is a dict."""
+
+    def __init__(self, timings):
+        self.timings = timings
+        self.last = time.perf_counter() if timings is not None else 0.0
+
+    def __call__(self, name):
+        if self.timings is not None:
+            now = time.perf_counter()
+            self.timings[name] = self.timings.get(name, 0.0) + now - self.last
+            self.last = now
