@@ -9,7 +9,7 @@ from __future__ import annotations
 from mesa.discrete_space import CellAgent
 
 from .rng import CLAIM, INTEREST, JOIN, uniform
-from .rules import benefit, claim_probability, claim_score, fit, join_probability
+from .rules import benefit, claim_probability, fit, join_probability, readiness, task_score
 from .teams import support
 
 IDLE, WORKING, LEADING, RECOVERING, GONE = "idle", "working", "leading", "recovering", "gone"
@@ -101,13 +101,12 @@ class Member(CellAgent):
         Ties in score go to the oldest task (visible is in birth order)."""
         s, m, i = self.state, self.model.cfg.member, self.index
         c = self.model.cfg
-        support = self.support(available)
+        ready = readiness(s.energy[i], self.support(available), m.w_energy, m.w_support)
         best_task, best_score = -1, -1.0
         for t in visible:
             interest = uniform(s.seed, 0, INTEREST, s.task_id[t], i)
             b = benefit(c.culture.purpose, s.value[t], c.env.value_mean, interest)
-            f = fit(s.req[t], s.skill[i])
-            score = claim_score(b, f, s.energy[i], support, m.w_benefit, m.w_fit, m.w_energy, m.w_support)
+            score = task_score(b, fit(s.req[t], s.skill[i]), ready, m.w_benefit, m.w_fit)
             if score > best_score:
                 best_task, best_score = t, score
         return best_task, claim_probability(s.autonomy[i], best_score, m.gain, m.threshold)

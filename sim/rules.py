@@ -26,12 +26,27 @@ def benefit(purpose, value, value_mean, interest):
 
 
 @njit(cache=True)
-def claim_score(benefit, fit, energy, support, w_benefit, w_fit, w_energy, w_support):
-    """The four conditions for stepping up must hold together: a weighted geometric mean."""
-    if benefit <= 0.0 or fit <= 0.0 or energy <= 0.0 or support <= 0.0:
+def readiness(energy, support, w_energy, w_support):
+    """The member's own part of the claim score, on the log scale: has the energy (c), and
+    others will support it (d). Computed once per member and step."""
+    if energy <= 0.0 or support <= 0.0:
+        return -math.inf
+    return w_energy * math.log(energy) + w_support * math.log(support)
+
+
+@njit(cache=True)
+def task_score(benefit, fit, ready, w_benefit, w_fit):
+    """The claim score of one task for a member whose readiness is `ready`."""
+    if ready == -math.inf or benefit <= 0.0 or fit <= 0.0:
         return 0.0
-    return math.exp(w_benefit * math.log(benefit) + w_fit * math.log(fit)
-                    + w_energy * math.log(energy) + w_support * math.log(support))
+    return math.exp(ready + w_benefit * math.log(benefit) + w_fit * math.log(fit))
+
+
+@njit(cache=True)
+def claim_score(benefit, fit, energy, support, w_benefit, w_fit, w_energy, w_support):
+    """The four conditions for stepping up must hold together: a weighted geometric mean of
+    benefit (a), fit (b), energy (c) and support (d)."""
+    return task_score(benefit, fit, readiness(energy, support, w_energy, w_support), w_benefit, w_fit)
 
 
 @njit(cache=True)

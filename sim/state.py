@@ -107,68 +107,55 @@ class State:
     # ----- ties --------------------------------------------------------------------------
     def _init_ties(self, n: int, edges: np.ndarray) -> None:
         indptr, nbr = org.csr(n, edges)
-        deg = np.diff(indptr)
-        self._layout_ties(deg, nbr, np.full(len(nbr), self.cfg.culture.trust0), np.full(len(nbr), self.cfg.culture.trust0), deg)
+        trust = np.full(len(nbr), self.cfg.culture.trust0)
+        self._layout_ties(np.diff(indptr), nbr, trust, trust.copy(), TIE_SLACK)
 
-    def _layout_ties(self, deg, nbr, trust, base, used) -> None:
-        """Lay rows out with TIE_SLACK spare slots each; `used[i]` entries of row i are live."""
+    def _layout_ties(self, deg, nbr, trust, base, room) -> None:
+        """Lay the ties out row by row: member i's `deg[i]` live ties (given contiguously, in
+        row order) followed by `room` (scalar or per row) spare slots holding -1."""
         n = len(deg)
-        cap = deg + TIE_SLACK
         start = np.zeros(n + 1, dtype=np.int64)
-        start[1:] = np.cumsum(cap)
+        start[1:] = np.cumsum(deg + room)
         src_start = np.zeros(n + 1, dtype=np.int64)
         src_start[1:] = np.cumsum(deg)
+        row = np.repeat(np.arange(n), deg)
+        pos = start[row] + (np.arange(len(nbr)) - src_start[row])
         self.tie_start = start
-        self.tie_count = used.astype(np.int64).copy()
+        self.tie_count = np.asarray(deg, dtype=np.int64).copy()
         self.tie_nbr = np.full(start[-1], -1, dtype=np.int64)
         self.tie_trust = np.zeros(start[-1])
         self.tie_base = np.zeros(start[-1])
-        row = np.repeat(np.arange(n), deg)
-        pos = start[row] + (np.arange(len(nbr)) - src_start[row])
-        self.tie_nbr[pos] = nbr
-        self.tie_trust[pos] = trust
-        self.tie_base[pos] = base
+        self.tie_nbr[pos], self.tie_trust[pos], self.tie_base[pos] = nbr, trust, base
 
     def compact_ties(self):
         """The live ties as (deg, nbr, trust, base), rows contiguous."""
         n = self.n
-        mask = np.zeros(len(self.tie_nbr), dtype=bool)
-        for_rows = np.repeat(np.arange(n), self.tie_count[:n])
-        offsets = np.arange(len(for_rows)) - np.repeat(np.cumsum(self.tie_count[:n]) - self.tie_count[:n], self.tie_count[:n])
-        pos = self.tie_start[for_rows] + offsets
-        mask[pos] = True
-        return self.tie_count[:n].copy(), self.tie_nbr[pos], self.tie_trust[pos], self.tie_base[pos]
+        deg = self.tie_count[:n]
+        row = np.repeat(np.arange(n), deg)
+        offset = np.arange(len(row)) - np.repeat(np.cumsum(deg) - deg, deg)
+        pos = self.tie_start[row] + offset
+        return deg.copy(), self.tie_nbr[pos], self.tie_trust[pos], self.tie_base[pos]
 
     def add_ties(self, pairs: list[tuple[int, int]], trust: float) -> None:
-        """Form new ties (i, j) at the given trust; rows that are full get more room."""
+        """Form new ties (i, j) at the given trust, appended to both rows in the given order.
+        When a row has no room left, every row is laid out again with room for as many ties
+        again as it has, so that re-layouts stay rare (amortised, like a growing list)."""
         if not pairs:
             return
+        ends = np.asarray(pairs, dtype=np.int64).ravel()
+        need = np.bincount(ends, minlength=self.n)
+        room = np.diff(self.tie_start[: self.n + 1]) - self.tie_count[: self.n]
+        short = need > room
+        if short.any():
+            deg, nbr, trusts, base = self.compact_ties()
+            self._layout_ties(deg, nbr, trusts, base, need + np.maximum(deg, TIE_SLACK))
         for i, j in pairs:
             for a, b in ((i, j), (j, i)):
-                if self.tie_count[a] == self.tie_start[a + 1] - self.tie_start[a]:
-                    self._grow_ties(extra=len(pairs) * 2)
                 p = self.tie_start[a] + self.tie_count[a]
                 self.tie_nbr[p] = b
                 self.tie_trust[p] = trust
                 self.tie_base[p] = trust
                 self.tie_count[a] += 1
-
-    def _grow_ties(self, extra: int = 0) -> None:
-        deg, nbr, trust, base = self.compact_ties()
-        n = self.n
-        old_cap = np.diff(self.tie_start[: n + 1])
-        room = np.maximum(old_cap * 2 - deg, TIE_SLACK)
-        cap = deg + room
-        start = np.zeros(n + 1, dtype=np.int64)
-        start[1:] = np.cumsum(cap)
-        src_start = np.concatenate([[0], np.cumsum(deg)])
-        self.tie_start = start
-        self.tie_nbr = np.full(start[-1], -1, dtype=np.int64)
-        self.tie_trust = np.zeros(start[-1])
-        self.tie_base = np.zeros(start[-1])
-        row = np.repeat(np.arange(n), deg)
-        pos = start[row] + (np.arange(len(nbr)) - src_start[row])
-        self.tie_nbr[pos], self.tie_trust[pos], self.tie_base[pos] = nbr, trust, base
 
     def neighbours(self, i: int) -> np.ndarray:
         s = self.tie_start[i]
@@ -268,8 +255,7 @@ class State:
             old = getattr(self, name)
             setattr(self, name, np.concatenate([old, np.broadcast_to(np.asarray(value, dtype=old.dtype), (count,))]))
         # grow the tie table by the new rows, then tie each newcomer to its manager
-        self._layout_ties(np.concatenate([deg, np.zeros(count, dtype=np.int64)]), nbr, trust, base,
-                          np.concatenate([deg, np.zeros(count, dtype=np.int64)]))
+        self._layout_ties(np.concatenate([deg, np.zeros(count, dtype=np.int64)]), nbr, trust, base, TIE_SLACK)
         self.add_ties(list(zip(new_ids.tolist(), bosses.tolist())), self.cfg.culture.trust0)
         self.refresh_reporting_lines()
         return new_ids

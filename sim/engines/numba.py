@@ -16,9 +16,9 @@ from numba import njit
 
 from .. import environment, events
 from ..rng import CLAIM, INTEREST, JOIN, NEW_TIE, REPORT_LOSS, uniform
-from ..rules import (benefit, claim_probability, claim_score, coordination_cost, faded_trust, fit, forgotten,
-                     join_probability, learned_by_doing, learned_from_peers, motivated, progress_rate,
-                     recovered_energy, spent_energy, strengthened_trust)
+from ..rules import (benefit, claim_probability, coordination_cost, faded_trust, fit, forgotten, join_probability,
+                     learned_by_doing, learned_from_peers, motivated, progress_rate, readiness, recovered_energy,
+                     spent_energy, strengthened_trust, task_score)
 from ..state import (ACTIVE, DISTRIBUTED, DONE, FAILED, HEROIC, HIERARCHICAL, IN_INBOX, IN_TRANSIT, NEW_TASK,
                      NO_REPORT, OPEN, RESTAFF)
 from ..teams import capability, coverage, leave_team, mean_trust_to_team, send_report, support, wants_restaffing
@@ -177,7 +177,7 @@ def claim_and_grant(M, G, T, P, tally, available, mark, stamp, queue, best_task,
     _availability(M, P.step, P.energy_min, available)
     best_task[:n] = -1
     best_score[:n] = -1.0
-    sup = np.full(n, -1.0)
+    ready = np.full(n, np.nan)  # each member's readiness, computed when it first sees a task
     for t in range(P.n_tasks):  # birth order: a member's best task is the oldest among equals
         if T.status[t] != OPEN:
             continue
@@ -187,12 +187,12 @@ def claim_and_grant(M, G, T, P, tally, available, mark, stamp, queue, best_task,
             i = queue[a]
             if available[i] == 0.0:
                 continue
-            if sup[i] < 0.0:
-                sup[i] = support(i, available, G.start, G.count, G.nbr, G.trust)
+            if np.isnan(ready[i]):
+                ready[i] = readiness(M.energy[i], support(i, available, G.start, G.count, G.nbr, G.trust),
+                                     P.w_energy, P.w_support)
             interest = uniform(P.seed, 0, INTEREST, T.task_id[t], i)
             b = benefit(P.purpose, T.value[t], P.value_mean, interest)
-            f = fit(T.req[t], M.skill[i])
-            score = claim_score(b, f, M.energy[i], sup[i], P.w_benefit, P.w_fit, P.w_energy, P.w_support)
+            score = task_score(b, fit(T.req[t], M.skill[i]), ready[i], P.w_benefit, P.w_fit)
             if score > best_score[i]:
                 best_score[i] = score
                 best_task[i] = t
@@ -311,7 +311,25 @@ def decide(M, T, P, tally, available, pick, used):
 
 # ----- phase 5: self-organised teams recruit --------------------------------------------
 @njit(cache=True)
-def form_teams(M, G, T, P, available, mark, layer_mark, value, queue, stamp):
+def _sort_best_first(ids, fits, m):
+    """Order ids[:m] by fit, best first, ties by lowest id (insertion sort: lists are short)."""
+    if m > 64:
+        order = np.argsort(ids[:m], kind="mergesort")
+        ids[:m], fits[:m] = ids[:m][order], fits[:m][order]
+        order = np.argsort(-fits[:m], kind="mergesort")  # stable: equal fits keep id order
+        ids[:m], fits[:m] = ids[:m][order], fits[:m][order]
+        return
+    for a in range(1, m):
+        i, f = ids[a], fits[a]
+        b = a - 1
+        while b >= 0 and (fits[b] < f or (fits[b] == f and ids[b] > i)):
+            ids[b + 1], fits[b + 1] = ids[b], fits[b]
+            b -= 1
+        ids[b + 1], fits[b + 1] = i, f
+
+
+@njit(cache=True)
+def form_teams(M, G, T, P, available, mark, layer_mark, value, queue, stamp, cand, cand_fit):
     _availability(M, P.step, P.energy_min, available)
     for t in range(P.n_tasks):
         if T.status[t] != ACTIVE or not T.chosen[t]:
@@ -320,21 +338,17 @@ def form_teams(M, G, T, P, available, mark, layer_mark, value, queue, stamp):
             continue
         stamp += 1
         count = _path_trust(G, T.lead[t], T.invite_radius[t], mark, stamp, layer_mark, value, queue)
-        ids = np.empty(count, dtype=np.int64)
-        fits = np.empty(count)
         m = 0
         for a in range(count):
             i = queue[a]
             if available[i] != 0.0:
-                ids[m] = i
+                cand[m] = i
+                cand_fit[m] = fit(T.req[t], M.skill[i])
                 m += 1
-        ids = np.sort(ids[:m])
-        for a in range(m):
-            fits[a] = -fit(T.req[t], M.skill[ids[a]])
-        order = np.argsort(fits[:m], kind="mergesort")  # stable: equal fits keep id order
+        _sort_best_first(cand, cand_fit, m)
         complete = False
         for a in range(m):
-            i = ids[order[a]]
+            i = cand[a]
             p = join_probability(P.contribution, value[i], M.autonomy[i], M.energy[i])
             if uniform(P.seed, T.req_version[t], JOIN, T.task_id[t], i) < p:
                 _add_to_team(M, T, t, i)
@@ -391,15 +405,43 @@ def end_tasks(M, T, P, tally, competence):
 
 # ----- phase 8: energy, learning, ties, motivation ----------------------------------------
 @njit(cache=True)
+def _team_tie_slots(G, members, size, slots):
+    """slots[a, b] = the slot of the tie members[a] -> members[b], or -1: one scan of each row."""
+    for a in range(size):
+        for b in range(size):
+            slots[a, b] = -1
+        i = members[a]
+        for p in range(G.start[i], G.start[i] + G.count[i]):
+            w = G.nbr[p]
+            for b in range(size):
+                if members[b] == w and slots[a, b] < 0:
+                    slots[a, b] = p
+
+
+@njit(cache=True)
 def note_workers(M, G, T, P, worked_on, team_trust):
-    """Who worked this step, and their relatedness before anyone's ties change."""
+    """Who worked this step, and their relatedness before anyone's ties change. Sums in team
+    order, exactly as sim.teams.mean_trust_to_team does."""
     worked_on[:] = -1
+    slots = np.empty((T.team.shape[1], T.team.shape[1]), dtype=np.int64)
     for t in range(P.n_tasks):
-        if T.progressed[t]:
-            for a in range(T.team_size[t]):
-                i = T.team[t, a]
-                worked_on[i] = t
-                team_trust[i] = mean_trust_to_team(i, T.team[t], T.team_size[t], G.start, G.count, G.nbr, G.trust)
+        if not T.progressed[t]:
+            continue
+        size = T.team_size[t]
+        if size == 1:
+            i = T.team[t, 0]
+            worked_on[i] = t
+            team_trust[i] = mean_trust_to_team(i, T.team[t], 1, G.start, G.count, G.nbr, G.trust)
+            continue
+        _team_tie_slots(G, T.team[t], size, slots)
+        for a in range(size):
+            i = T.team[t, a]
+            worked_on[i] = t
+            total = 0.0
+            for b in range(size):
+                if b != a:
+                    total += G.trust[slots[a, b]] if slots[a, b] >= 0 else 0.0
+            team_trust[i] = total / (size - 1)
 
 
 @njit(cache=True)
@@ -475,26 +517,22 @@ def update_ties(G, T, P):
             capacity += T.team_size[t] * (T.team_size[t] - 1) // 2
     pairs = np.empty((capacity, 2), dtype=np.int64)
     n_pairs = 0
-    mates = np.empty(T.team.shape[1], dtype=np.int64)
+    slots = np.empty((T.team.shape[1], T.team.shape[1]), dtype=np.int64)
     for t in range(P.n_tasks):
-        if not T.progressed[t]:
+        if not T.progressed[t] or T.team_size[t] < 2:
             continue
         size = T.team_size[t]
-        mates[:size] = np.sort(T.team[t, :size])
+        _team_tie_slots(G, T.team[t], size, slots)
         for x in range(size):
             for y in range(x + 1, size):
-                a, b = mates[x], mates[y]
                 found = False
-                for p in range(G.start[a], G.start[a] + G.count[a]):
-                    if G.nbr[p] == b:
+                for p in (slots[x, y], slots[y, x]):
+                    if p >= 0:
                         G.trust[p] = strengthened_trust(G.trust[p], P.omega)
                         found = True
-                for p in range(G.start[b], G.start[b] + G.count[b]):
-                    if G.nbr[p] == a:
-                        G.trust[p] = strengthened_trust(G.trust[p], P.omega)
-                        found = True
+                a, b = min(T.team[t, x], T.team[t, y]), max(T.team[t, x], T.team[t, y])
                 if not found and uniform(P.seed, P.step, NEW_TIE, a, b) < P.p_new_tie:
-                    pairs[n_pairs, 0] = a
+                    pairs[n_pairs, 0] = a  # the caller forms them in (a, b) order
                     pairs[n_pairs, 1] = b
                     n_pairs += 1
     return pairs[:n_pairs]
@@ -545,6 +583,8 @@ class NumbaEngine:
             self.worked_on = np.zeros(n, dtype=np.int64)
             self.team_trust = np.zeros(n)
             self.competence = np.zeros(n)
+            self.cand = np.zeros(n, dtype=np.int64)
+            self.cand_fit = np.zeros(n)
             self.stamp = 0
         cap = len(self.state.task_id)
         if getattr(self, "_cap", -1) != cap:
@@ -591,7 +631,7 @@ class NumbaEngine:
             decide(M, T, P, tally, self.available, self.pick, self.used)
         clock("claims and decisions")
         self.stamp = form_teams(M, G, T, P, self.available, self.mark, self.layer_mark, self.value, self.queue,
-                                self.stamp)
+                                self.stamp, self.cand, self.cand_fit)
         clock("team formation")
         progress(M, T, P)
         self.competence[:] = -1.0
