@@ -419,11 +419,11 @@ def _team_tie_slots(G, members, size, slots):
 
 
 @njit(cache=True)
-def note_workers(M, G, T, P, worked_on, team_trust):
+def note_workers(M, G, T, P, worked_on, team_trust, team_slots):
     """Who worked this step, and their relatedness before anyone's ties change. Sums in team
-    order, exactly as sim.teams.mean_trust_to_team does."""
+    order, exactly as sim.teams.mean_trust_to_team does. Records each team's tie slots in
+    team_slots[t] for the tie update later in the phase (slots do not move in between)."""
     worked_on[:] = -1
-    slots = np.empty((T.team.shape[1], T.team.shape[1]), dtype=np.int64)
     for t in range(P.n_tasks):
         if not T.progressed[t]:
             continue
@@ -433,6 +433,7 @@ def note_workers(M, G, T, P, worked_on, team_trust):
             worked_on[i] = t
             team_trust[i] = mean_trust_to_team(i, T.team[t], 1, G.start, G.count, G.nbr, G.trust)
             continue
+        slots = team_slots[t]
         _team_tie_slots(G, T.team[t], size, slots)
         for a in range(size):
             i = T.team[t, a]
@@ -506,8 +507,9 @@ def update_motivation(M, T, P, worked_on, team_trust, competence, autonomy_suppo
 
 
 @njit(cache=True)
-def update_ties(G, T, P):
-    """All ties fade toward their start; co-workers' ties strengthen; returns new pairs to tie."""
+def update_ties(G, T, P, team_slots):
+    """All ties fade toward their start; co-workers' ties strengthen; returns new pairs to tie.
+    team_slots[t] holds the slots note_workers found for each team."""
     for p in range(G.nbr.shape[0]):
         if G.nbr[p] >= 0:
             G.trust[p] = faded_trust(G.trust[p], G.base[p], P.fade)
@@ -517,12 +519,11 @@ def update_ties(G, T, P):
             capacity += T.team_size[t] * (T.team_size[t] - 1) // 2
     pairs = np.empty((capacity, 2), dtype=np.int64)
     n_pairs = 0
-    slots = np.empty((T.team.shape[1], T.team.shape[1]), dtype=np.int64)
     for t in range(P.n_tasks):
         if not T.progressed[t] or T.team_size[t] < 2:
             continue
         size = T.team_size[t]
-        _team_tie_slots(G, T.team[t], size, slots)
+        slots = team_slots[t]
         for x in range(size):
             for y in range(x + 1, size):
                 found = False
@@ -591,6 +592,8 @@ class NumbaEngine:
             self._cap = cap
             self.claim_lead = np.full(cap, -1, dtype=np.int64)
             self.claim_fit = np.zeros(cap)
+            size = self.cfg.member.team_max
+            self.team_slots = np.zeros((cap, size, size), dtype=np.int64)
 
     def _pack(self):
         s, c = self.state, self.cfg
@@ -637,12 +640,12 @@ class NumbaEngine:
         self.competence[:] = -1.0
         end_tasks(M, T, P, tally, self.competence)
         clock("progress and ends")
-        note_workers(M, G, T, P, self.worked_on, self.team_trust)
+        note_workers(M, G, T, P, self.worked_on, self.team_trust, self.team_slots)
         update_energy(M, T, P, self.worked_on, self.used)
         update_skills(M, T, P, self.worked_on, self.team_trust)
         update_motivation(M, T, P, self.worked_on, self.team_trust, self.competence, cfg.culture.autonomy_support)
         clock("energy, learning, motivation")
-        pairs = update_ties(G, T, P)
+        pairs = update_ties(G, T, P, self.team_slots)
         s.burnout_days += int(burn_out(M, T, P))
         s.add_ties(sorted((int(a), int(b)) for a, b in pairs), cfg.culture.trust_new)
         clock("ties and burnout")
