@@ -12,7 +12,7 @@ import numpy as np
 
 from .config import REGIMES, ConfigError
 from .environment import redraw_demand
-from .state import DISTRIBUTED, NEW_TASK, NO_REPORT, OPEN, REGIME_CODES, RESTAFF
+from .state import DISTRIBUTED, HEROIC, NEW_TASK, NO_REPORT, OPEN, REGIME_CODES, RESTAFF
 from .teams import leave_team, send_report
 
 KINDS = ("leader_leaves", "shock", "regime", "hire")
@@ -98,6 +98,8 @@ def succeed(s, leader: int = 0) -> None:
         return
     totals = s.skill[reports].sum(axis=1)
     heir = int(reports[np.argmax(totals)])  # argmax takes the first, i.e. the lowest id
+    if s.regime == HEROIC and s.task_of[heir] >= 0:
+        _leave(s, heir, s.task_of[heir])  # the hero decides and does not work on tasks itself
     s.parent[reports] = heir
     s.parent[heir] = -1
     s.top = heir

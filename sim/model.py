@@ -16,23 +16,21 @@ from .agents import Member
 from .config import ModelConfig, make_config
 from .state import State
 
-_DEFAULTS = dict(regime="distributed", org="flat", n_members=200, seed=1, engine="agents")
-
 
 class LeadershipModel(mesa.Model):
     """An organisation of members who take up the work its environment throws at it.
 
-    Parameters are keywords with defaults (see sim/config.py and docs/ODD.md). Groups may be
-    given as dicts or by name (`org="teams"`, `env={"turbulence": 0.1}`), and any unique
-    leaf by itself (`turbulence=0.1`). A `config` (ModelConfig, dict or Hydra DictConfig) is
-    applied first; explicit keywords override it.
+    Parameters are keywords; any left out takes its default from the schema in sim/config.py
+    (regime="distributed", org="flat", n_members=200, seed=1, engine="agents", ...; every
+    parameter with its range is in docs/ODD.md). Groups may be given as dicts or by name
+    (`org="teams"`, `env={"turbulence": 0.1}`), and any unique leaf by itself
+    (`turbulence=0.1`). A `config` (ModelConfig, dict or Hydra DictConfig) is applied first;
+    keywords given explicitly override it.
     """
 
-    def __init__(self, regime="distributed", org="flat", n_members=200, seed=1, engine="agents",
-                 config=None, **params):
+    def __init__(self, regime=None, org=None, n_members=None, seed=None, engine=None, config=None, **params):
         given = dict(regime=regime, org=org, n_members=n_members, seed=seed, engine=engine)
-        if config is not None:  # keywords left at their defaults do not override the config
-            given = {k: v for k, v in given.items() if v != _DEFAULTS[k]}
+        given = {k: v for k, v in given.items() if v is not None}
         self.cfg: ModelConfig = make_config(config, **given, **params)
         super().__init__(rng=self.cfg.seed)
         self.state = State(self.cfg)

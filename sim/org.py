@@ -81,13 +81,13 @@ def from_file(path: str):
 
     if not os.path.isfile(path):
         raise ConfigError(f"org.path = {path!r}: no such file")
-    try:
-        if path.lower().endswith((".graphml", ".xml")):
+    if path.lower().endswith((".graphml", ".xml")):
+        try:
             graph = nx.read_graphml(path)
-        else:
-            graph = nx.read_edgelist(path, comments="#", data=False)
-    except Exception as exc:  # networkx raises many types for malformed files
-        raise ConfigError(f"org.path = {path!r} is not a readable GraphML or edge list: {exc}") from None
+        except Exception as exc:  # networkx raises many types for malformed files
+            raise ConfigError(f"org.path = {path!r} is not readable GraphML: {exc}") from None
+    else:
+        graph = read_edge_list(path)
     graph = nx.Graph(graph)
     if graph.number_of_nodes() < 2:
         raise ConfigError(f"org.path = {path!r} has {graph.number_of_nodes()} members; at least 2 are needed")
@@ -224,6 +224,25 @@ def reporting_lines(parent, outside):
                 tout[v] = visited
                 top -= 1
     return depth, tin, tout, order[:visited]
+
+
+def read_edge_list(path: str):
+    """An edge list: one tie `u v` per line; `#` starts a comment. Anything else is an error."""
+    import networkx as nx
+
+    graph = nx.Graph()
+    try:
+        lines = open(path, encoding="utf-8").read().splitlines()
+    except (UnicodeDecodeError, OSError) as exc:
+        raise ConfigError(f"org.path = {path!r} is not a readable edge list: {exc}") from None
+    for number, line in enumerate(lines, start=1):
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        if len(words) != 2:
+            raise ConfigError(f"org.path = {path!r} line {number}: expected 'member member', got {line.strip()!r}")
+        graph.add_edge(*words)
+    return graph
 
 
 def reaches_root(parent: np.ndarray) -> bool:

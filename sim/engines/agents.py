@@ -27,8 +27,10 @@ class Tally(dict):
     KEYS = ("arrived", "value_arrived", "started", "started_chosen", "done", "failed", "value_captured",
             "wait_sum", "wait_n", "cycle_sum", "cycle_n", "decisions", "escalations", "restaffs", "restaff_requests")
 
+    FLOATS = ("value_arrived", "value_captured")
+
     def __init__(self):
-        super().__init__({k: 0 for k in self.KEYS})
+        super().__init__({k: 0.0 if k in self.FLOATS else 0 for k in self.KEYS})
 
 
 class AgentsEngine:
