@@ -12,13 +12,17 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import hydra
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from .config import REGIMES, ConfigError, ModelConfig, make_config
+from .sweep import apply_design_row, run_job
 
 CONFIG_DIR = str(Path(__file__).resolve().parents[1] / "configs")
 log = logging.getLogger("leadsim")
@@ -26,8 +30,10 @@ log = logging.getLogger("leadsim")
 
 @dataclass
 class AppConfig(ModelConfig):
-    compare: bool = True
+    compare: bool = True  # single runs: all three regimes side by side; sweeps run one regime per job
     progress: bool = True
+    design: Optional[str] = None  # a design table (CSV) made by leadsim-design
+    design_row: int = -1  # the row of `design` whose parameters this run takes (-1: none)
 
 
 ConfigStore.instance().store(name="leadsim_schema", node=AppConfig)
@@ -35,9 +41,15 @@ ConfigStore.instance().store(name="leadsim_schema", node=AppConfig)
 
 def model_config(cfg: DictConfig) -> ModelConfig:
     """The model's part of the app config, validated (raises ConfigError naming the key)."""
-    plain = OmegaConf.to_container(cfg, resolve=True)
-    fields = {f.name for f in dataclasses.fields(ModelConfig)}
-    return make_config(**{k: v for k, v in plain.items() if k in fields})
+    fields = [f.name for f in dataclasses.fields(ModelConfig) if f.name in cfg]
+    plain = {k: OmegaConf.to_container(cfg[k], resolve=True) if OmegaConf.is_config(cfg[k]) else cfg[k]
+             for k in fields}  # never the `hydra` node: a sweeper sees it unresolved
+    return make_config(**plain)
+
+
+def job_model_config(cfg: DictConfig) -> ModelConfig:
+    """The model config of one run, with its design row applied."""
+    return apply_design_row(model_config(cfg), cfg.get("design"), int(cfg.get("design_row", -1)))
 
 
 def print_table(summary, out=sys.stdout) -> None:
@@ -84,10 +96,16 @@ def app(cfg: DictConfig) -> None:
 
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     try:
-        mcfg = model_config(cfg)
+        mcfg = job_model_config(cfg)
     except ConfigError as exc:
         raise SystemExit(f"leadsim: error: {exc}") from None
-    out = Path(HydraConfig.get().runtime.output_dir)
+    hc = HydraConfig.get()
+    out = Path(hc.runtime.output_dir)
+    if hc.mode == RunMode.MULTIRUN:
+        job = hc.job.override_dirname or str(hc.job.num)
+        status = run_job(mcfg, out, list(hc.overrides.task), job)
+        log.info(f"job {hc.job.num} [{job}]: {status}")
+        return
     regimes = list(REGIMES) if cfg.compare else [mcfg.regime.name]
     started = time.perf_counter()
     metrics, summary = compare_regimes(mcfg, regimes, progress=cfg.progress)
@@ -105,8 +123,14 @@ def app(cfg: DictConfig) -> None:
     print(f"figure:           {figure}")
 
 
+class CollectCallback(Callback):
+    """At the end of a sweep, collect its jobs into tidy tables and name any failed job."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        from analysis.collect import collect
+
+        collect(config.hydra.sweep.dir)
+
+
 def main() -> None:
-    try:
-        app()
-    except ConfigError as exc:  # pragma: no cover - model_config already turns these into exits
-        sys.exit(f"leadsim: error: {exc}")
+    app()

@@ -1,0 +1,105 @@
+"""One job of a sweep: run, write results atomically, never lose or repeat finished work.
+
+A job's folder is stable (named by its overrides), so rerunning a sweep skips every job whose
+`summary.json` exists and redoes only the missing or failed ones. `summary.json` is written last,
+through a temporary file and a rename: it exists only for a job that finished completely.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .config import ConfigError, ModelConfig, flat_dict, make_config
+from .run import write_atomic
+
+SUMMARY = "summary.json"
+METRICS = "metrics.parquet"
+MEMBERS = "members.parquet"
+ERROR = "error.txt"
+
+
+def apply_design_row(cfg: ModelConfig, design: str | None, row: int) -> ModelConfig:
+    """Set the parameters named in row `row` of a design table (CSV whose columns are dotted
+    parameter keys, e.g. culture.purpose, plus `input.*` columns that are skipped), as made by
+    `leadsim-design`."""
+    if row < 0:
+        return cfg
+    if not design:
+        raise ConfigError(f"design_row = {row} needs design=<design table CSV>")
+    path = Path(design)
+    if not path.is_file():
+        raise ConfigError(f"design = {design!r}: no such file")
+    table = pd.read_csv(path)
+    if not 0 <= row < len(table):
+        raise ConfigError(f"design_row = {row} is out of range; allowed [0, {len(table) - 1}] for {design}")
+    values = dataclasses.asdict(cfg)
+    for key, value in table.iloc[row].items():
+        if str(key).startswith("input."):
+            continue  # the design's unit-scale inputs, kept for the sensitivity analysis
+        group, _, leaf = str(key).partition(".")
+        if leaf:
+            values[group][leaf] = value.item() if hasattr(value, "item") else value
+        else:
+            values[group] = value.item() if hasattr(value, "item") else value
+    return make_config(**values)
+
+
+def is_done(out: Path) -> bool:
+    return (Path(out) / SUMMARY).is_file()
+
+
+def _plain(value):
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return None if math.isnan(value) else value
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def run_job(cfg: ModelConfig, out: Path, overrides: list[str], job: str) -> str:
+    """Run one job into folder `out`. Returns "skipped", "done" or "failed"; never raises for a
+    failure inside the model, so that one bad job does not stop a sweep."""
+    from .model import LeadershipModel
+
+    out = Path(out)
+    if is_done(out):
+        return "skipped"
+    (out / ERROR).unlink(missing_ok=True)
+    started = time.perf_counter()
+    try:
+        model = LeadershipModel(config=cfg)
+        model.run_for(cfg.steps)
+        impacts = model.event_impacts()
+        metrics = model.metrics()
+        s = model.state
+        members = pd.DataFrame({"member": np.arange(s.n), "led_count": s.led_count[: s.n],
+                                "done_count": s.done_count[: s.n], "energy": s.energy[: s.n],
+                                "autonomy": s.autonomy[: s.n], "skill": s.skill[: s.n].mean(axis=1),
+                                "gone": s.gone[: s.n]})
+        row = {"job": job, "overrides": " ".join(overrides), **model.summary(),
+               "seconds": time.perf_counter() - started}
+        for impact in impacts:
+            for key, value in impact.items():
+                if key != "event":
+                    row[f"impact.{impact['event']}.{key}"] = value
+        row.update({f"cfg.{k}": v for k, v in flat_dict(cfg).items()})
+        write_atomic(out / METRICS, lambda p: metrics.to_parquet(p, index=False))
+        write_atomic(out / MEMBERS, lambda p: members.to_parquet(p, index=False))
+        payload = json.dumps({k: _plain(v) for k, v in row.items()}, indent=1)
+        write_atomic(out / SUMMARY, lambda p: Path(p).write_text(payload))  # last: marks the job done
+        return "done"
+    except Exception:  # a failed job is recorded, and the sweep goes on
+        text = f"job: {job}\noverrides: {' '.join(overrides)}\n\n{traceback.format_exc()}"
+        write_atomic(out / ERROR, lambda p: Path(p).write_text(text))
+        return "failed"
