@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -133,4 +134,10 @@ class CollectCallback(Callback):
 
 
 def main() -> None:
+    # Ray workers (hydra/launcher=ray) reuse this environment rather than rebuilding one with uv
+    os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
     app()
+
+
+if __name__ == "__main__":
+    main()

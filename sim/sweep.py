@@ -76,6 +76,8 @@ def run_job(cfg: ModelConfig, out: Path, overrides: list[str], job: str) -> str:
     if is_done(out):
         return "skipped"
     (out / ERROR).unlink(missing_ok=True)
+    for stale in out.glob(".*.tmp.*"):  # left by a run that was killed mid-write
+        stale.unlink()
     started = time.perf_counter()
     try:
         model = LeadershipModel(config=cfg)

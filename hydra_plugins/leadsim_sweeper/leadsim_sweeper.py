@@ -7,6 +7,7 @@
 
 
 import logging
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -33,11 +34,15 @@ ConfigStore.instance().store(group="hydra/sweeper", name="leadsim", node=Leadsim
 
 class LeadsimSweeper(BasicSweeper):
     def _batch_size(self) -> int:
+        """Jobs per launch: two per worker keeps workers busy while the bar still moves."""
         if self.max_batch_size:
             return self.max_batch_size
         launcher = self.config.hydra.get("launcher", {})
-        workers = launcher.get("n_jobs", None) or launcher.get("tasks_per_node", None) or 1
-        return max(1, 2 * int(workers if workers and workers > 0 else 1))
+        target = str(launcher.get("_target_", ""))
+        workers = launcher.get("n_jobs", None)
+        if workers is None or workers < 1:
+            workers = 1 if "basic" in target.lower() else os.cpu_count() or 1
+        return 2 * int(workers)
 
     def validate_all(self, jobs: List[List[str]]) -> None:
         from sim.cli import job_model_config
