@@ -84,6 +84,24 @@ class LeadershipModel(mesa.Model):
         if timings is not None:
             timings["observables"] = timings.get("observables", 0.0) + time.perf_counter() - clock
 
+    # ----- live interventions (the browser page's buttons) -----------------------------------
+    def intervene(self, kind: str, arg=None) -> None:
+        """Apply an event now, between steps, as if scheduled for the step just done:
+        "leader_leaves", "shock", "regime" (arg: the regime's name) or "hire" (arg: how many)."""
+        at = max(self.steps, 1)  # parse_event checks the name and argument like a scheduled event
+        events_mod.apply(self.state, events_mod.parse_event(f"{kind}@{at}" + ("" if arg is None else f":{arg}"), at))
+        if self._member_agents:
+            self.member_agents  # hires join as agents too
+
+    def leader_leaves(self) -> None:
+        self.intervene("leader_leaves")
+
+    def shock(self) -> None:
+        self.intervene("shock")
+
+    def switch_regime(self, name: str) -> None:
+        self.intervene("regime", name)
+
     # ----- results ----------------------------------------------------------------------------
     def metrics(self) -> pd.DataFrame:
         """One row per step (step 0 is the initial state)."""
