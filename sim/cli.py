@@ -11,9 +11,9 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Any, Dict, List, Optional
 
 import hydra
 from hydra.core.config_store import ConfigStore
@@ -30,7 +30,26 @@ log = logging.getLogger("leadsim")
 
 
 @dataclass
+class Variant:
+    """One organisation of a scenario's side-by-side comparison: a label and its overrides."""
+    label: str = ""
+    overrides: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ScenarioInfo:
+    """What a scenario preset (configs/scenario/) tells a workshop: see sim/scenarios.py."""
+    name: str = ""
+    title: str = ""
+    description: str = ""
+    predict: str = ""  # the "predict first" prompt shown before a run
+    watch: str = ""  # what to watch while it runs
+    variants: List[Variant] = field(default_factory=list)
+
+
+@dataclass
 class AppConfig(ModelConfig):
+    scenario: ScenarioInfo = field(default_factory=ScenarioInfo)
     compare: bool = True  # single runs: all three regimes side by side; sweeps run one regime per job
     progress: bool = True
     design: Optional[str] = None  # a design table (CSV) made by leadsim-design
