@@ -47,3 +47,291 @@ def regime_series(metrics: pd.DataFrame, path, title: str = "", by: str = "run_r
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+# --- figures for sweeps: each takes result tables and an output path, and returns the path -----
+
+REGIME_ORDER = ["heroic", "hierarchical", "distributed"]
+REGIME_COLOURS = {"heroic": "#d95f02", "hierarchical": "#7570b3", "distributed": "#1b9e77"}
+LABELS = {
+    "regime": "regime",
+    "seed": "seed",
+    "step": "step",
+    "design_row": "design row",
+    "cfg.org.name": "org",
+    "cfg.n_members": "members",
+    "cfg.env.turbulence": "turbulence",
+    "cfg.env.complexity": "complexity",
+    "cfg.events.schedule": "events",
+    "value_share": "value share captured",
+    "value_share_40": "value share captured (40-step window)",
+    "completion_rate": "completion rate",
+    "mean_cycle": "mean cycle time (steps)",
+    "mean_utilisation": "mean utilisation",
+    "leadership_gini": "leadership Gini",
+    "share_ever_led": "share who ever led",
+    "initiative_gini": "initiative Gini",
+    "final_autonomy": "final autonomy",
+    "final_energy": "final energy",
+    "mean_autonomy": "mean autonomy (SDT)",
+    "mean_energy": "mean energy",
+    "burnout_days": "burnout-days",
+    "tasks_failed": "tasks failed",
+    "effective_decision_load": "effective decision load",
+}
+
+
+def label(column: str) -> str:
+    """A readable name for a result column or a factor."""
+    if column in LABELS:
+        return LABELS[column]
+    if column.startswith("impact."):
+        event, _, measure = column[len("impact."):].rpartition(".")
+        return f"{measure.replace('_', ' ')} ({event})"
+    return column.removeprefix("cfg.").replace("_", " ")
+
+
+def _theme() -> None:
+    sns.set_theme(style="whitegrid", context="notebook")
+
+
+def _save(fig, path):
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _regimes(frame: pd.DataFrame) -> list[str]:
+    present = set(frame["regime"])
+    return [r for r in REGIME_ORDER if r in present] + sorted(present - set(REGIME_ORDER))
+
+
+def _palette(regimes) -> dict:
+    extra = iter(sns.color_palette("tab10"))
+    return {r: REGIME_COLOURS.get(r) or next(extra) for r in regimes}
+
+
+def _facet(frame: pd.DataFrame, column):
+    """`column` if it is present and has more than one level, else None."""
+    return column if column and column in frame and frame[column].nunique() > 1 else None
+
+
+def _readable(frame: pd.DataFrame, columns) -> tuple[pd.DataFrame, list]:
+    """Rename columns to their labels, so facet titles and axes read as words."""
+    names = {c: label(c) for c in columns if c}
+    return frame.rename(columns=names), [names.get(c) if c else None for c in columns]
+
+
+def regime_comparison(summary: pd.DataFrame, path, value: str = "value_share", col=None, row=None,
+                      title: str | None = None):
+    """Mean and 95% CI (t, across seeds) of an outcome by regime, each seed as a faint dot,
+    optionally faceted by one or two factors (other factors are averaged within each seed)."""
+    from .stats import seed_means, t_interval
+
+    _theme()
+    col, row = _facet(summary, col), _facet(summary, row)
+    data = seed_means(summary, ["regime"] + [c for c in (col, row) if c], value)
+    order = _regimes(data)
+    data, (y, col_l, row_l) = _readable(data, [value, col, row])
+    g = sns.catplot(data=data, x="regime", y=y, col=col_l, row=row_l, kind="point", order=order, hue="regime",
+                    hue_order=order, palette=_palette(order), errorbar=t_interval, capsize=0.15,
+                    linestyle="none", markers="D", height=3.6, aspect=1.1, legend=False,
+                    margin_titles=row_l is not None)
+    g.map_dataframe(sns.stripplot, x="regime", y=y, order=order, color="0.35", alpha=0.35, size=3.5,
+                    jitter=0.12, zorder=0)
+    g.set_axis_labels("", y)
+    if col_l or row_l:
+        g.set_titles(col_template=f"{col_l} = {{col_name}}", row_template=f"{row_l} = {{row_name}}")
+    g.figure.suptitle(title or f"{label(value).capitalize()} by regime (mean and 95% CI across seeds)", y=1.03)
+    return _save(g.figure, path)
+
+
+def _x_axis(g, levels, logx: bool) -> None:
+    for ax in g.axes.flat:
+        if logx:
+            ax.set_xscale("log")
+            ax.minorticks_off()
+        ax.set_xticks(levels, [f"{v:g}" for v in levels])
+
+
+def crossover_curves(summary: pd.DataFrame, path, value: str = "value_share", x: str = "cfg.env.turbulence",
+                     col="cfg.org.name", row="cfg.n_members", logx: bool = False, title: str | None = None):
+    """An outcome against one environmental factor, one line per regime with its 95% CI band
+    across seeds, faceted by org and size; other factors are averaged within each seed."""
+    from .stats import seed_means, t_interval
+
+    _theme()
+    col, row = (_facet(summary, c) if c != x else None for c in (col, row))
+    data = seed_means(summary, ["regime", x] + [c for c in (col, row) if c], value)
+    order = _regimes(data)
+    data, (y, x_l, col_l, row_l) = _readable(data, [value, x, col, row])
+    g = sns.relplot(data=data, x=x_l, y=y, hue="regime", hue_order=order, palette=_palette(order), col=col_l,
+                    row=row_l, kind="line", errorbar=t_interval, marker="o", height=3.4, aspect=1.2,
+                    err_kws={"alpha": 0.12}, facet_kws={"margin_titles": row_l is not None})
+    _x_axis(g, sorted(data[x_l].unique()), logx)
+    if col_l or row_l:
+        g.set_titles(col_template=f"{col_l} = {{col_name}}", row_template=f"{row_l} = {{row_name}}")
+    g.figure.suptitle(title or f"{label(value).capitalize()} vs {x_l} (mean and 95% CI across seeds)", y=1.03)
+    return _save(g.figure, path)
+
+
+def difference_curves(summary: pd.DataFrame, path, value: str = "value_share", x: str = "cfg.env.turbulence",
+                      col="cfg.org.name", row="cfg.n_members", a: str = "distributed", logx: bool = False,
+                      title: str | None = None):
+    """The paired difference a - heroic and a - hierarchical (same seed, same other factors)
+    against one factor, mean and 95% CI band across pairs: where the band leaves zero, a wins
+    (above) or loses (below). Pairs remove the seed-to-seed spread of the task stream."""
+    from .stats import CENTRAL, paired_differences, seed_means, t_interval
+
+    _theme()
+    col, row = (_facet(summary, c) if c != x else None for c in (col, row))
+    keys = [x] + [c for c in (col, row) if c]
+    frames = []
+    for b in [r for r in CENTRAL if r in set(summary["regime"])]:
+        pairs = paired_differences(summary, value, a, b).pairs
+        frames.append(seed_means(pairs, keys, "diff").assign(comparison=f"{a} − {b}"))
+    data, (x_l, col_l, row_l) = _readable(pd.concat(frames, ignore_index=True), [x, col, row])
+    y = "paired difference"
+    data = data.rename(columns={"diff": y})
+    colours = {f"{a} − {b}": REGIME_COLOURS.get(b) for b in CENTRAL}
+    g = sns.relplot(data=data, x=x_l, y=y, hue="comparison", palette=colours, col=col_l, row=row_l, kind="line",
+                    errorbar=t_interval, marker="o", height=3.4, aspect=1.2 if col_l else 1.7,
+                    err_kws={"alpha": 0.15}, facet_kws={"margin_titles": row_l is not None})
+    for ax in g.axes.flat:
+        ax.axhline(0, color="0.3", linewidth=1)
+    _x_axis(g, sorted(data[x_l].unique()), logx)
+    if col_l or row_l:
+        g.set_titles(col_template=f"{col_l} = {{col_name}}", row_template=f"{row_l} = {{row_name}}")
+    g.figure.suptitle(title or f"Paired difference in {label(value)} vs {x_l}\n"
+                               f"(above zero: {a} wins; mean and 95% CI across seeds)", y=1.1)
+    return _save(g.figure, path)
+
+
+def _jobs(metrics: pd.DataFrame, summary: pd.DataFrame, keys) -> pd.DataFrame:
+    """Per-step metrics joined to each job's regime, seed and factors (via job_dir)."""
+    keys = [k for k in dict.fromkeys(["regime", "seed"] + [k for k in keys if k]) if k in summary]
+    left = metrics.drop(columns=[k for k in keys if k in metrics])
+    return left.merge(summary[["job_dir"] + keys], on="job_dir", how="inner")
+
+
+def resilience(metrics: pd.DataFrame, summary: pd.DataFrame, path, event_step: int, event: str = "",
+               col="cfg.org.name", before: int = 60, after: int | None = None, window: int = 40):
+    """The rolling value share (value captured / value arrived over `window` steps) around an
+    event, by regime, mean and 95% CI across seeds, with a vertical line at the event."""
+    from .stats import seed_means, t_interval
+
+    _theme()
+    col = _facet(summary, col)
+    data = with_rolling(metrics, by="job_dir", window=window)
+    lo = max(event_step - before, min(window, event_step))  # full windows where the run allows
+    hi = data["step"].max() if after is None else event_step + after
+    data = _jobs(data[(data["step"] >= lo) & (data["step"] <= hi)], summary, [col])
+    data = seed_means(data, ["regime", "step"] + ([col] if col else []), "value_share_40")
+    order = _regimes(data)
+    y = f"value share captured ({window}-step window)"
+    data, (col_l,) = _readable(data.rename(columns={"value_share_40": y}), [col])
+    few = data.groupby(["regime"] + ([col_l] if col_l else []))["seed"].nunique().min() < 3
+    g = sns.relplot(data=data, x="step", y=y, hue="regime", hue_order=order, palette=_palette(order), col=col_l,
+                    kind="line", errorbar=None if few else t_interval, height=3.6, aspect=1.3, linewidth=2,
+                    col_wrap=3 if col_l and data[col_l].nunique() > 3 else None)
+    if few:  # a t interval from one or two seeds would fill the panel: show each seed's run instead
+        g.map_dataframe(sns.lineplot, x="step", y=y, hue="regime", hue_order=order, palette=_palette(order),
+                        units="seed", estimator=None, alpha=0.35, linewidth=0.8, legend=False)
+    top = data.groupby(["regime", "step"] + ([col_l] if col_l else []))[y].mean().max()
+    g.set(ylim=(0, max(1.05, 1.2 * top)))  # a share: bands from two or three seeds would swamp it
+    for ax in g.axes.flat:
+        ax.axvline(event_step, color="0.2", linestyle="--", linewidth=1)
+        ax.text(event_step, 1.0, f" {event or 'event'}", transform=ax.get_xaxis_transform(), va="top",
+                ha="left", fontsize=9, color="0.2")
+    if col_l:
+        g.set_titles(col_template=f"{col_l} = {{col_name}}")
+    spread = "thin lines: single seeds" if few else "mean and 95% CI across seeds"
+    g.figure.suptitle(f"Value share around {event or 'the event'} ({spread})", y=1.03)
+    return _save(g.figure, path)
+
+
+def lorenz_curves(members: pd.DataFrame, path, col=None, value: str = "led_count", title: str | None = None):
+    """Lorenz curves of who led work: the share of all task leads held by the bottom share of
+    members, the mean curve across runs per regime with the middle 50% of runs as a band, each
+    regime's mean Gini (across runs) in the legend."""
+    from .stats import lorenz_table
+
+    _theme()
+    col = _facet(members, col)
+    curves = lorenz_table(members, by=["regime"] + ([col] if col else []), value=value)
+    panels = sorted(curves[col].unique()) if col else [None]
+    order = _regimes(curves)
+    palette = _palette(order)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels) + 0.6, 4.4), squeeze=False, sharey=True)
+    for ax, panel in zip(axes.flat, panels):
+        sub = curves if panel is None else curves[curves[col] == panel]
+        ginis = sub.groupby(["regime", "job_dir"])["gini"].first().groupby("regime").mean()
+        names = {r: f"{r} (Gini {ginis[r]:.2f})" for r in order if r in ginis}
+        sub = sub.assign(regime=sub["regime"].map(names))
+        sns.lineplot(data=sub, x="population_share", y="leadership_share", hue="regime",
+                     hue_order=[names[r] for r in order if r in names],
+                     palette={names[r]: palette[r] for r in names}, errorbar=("pi", 50), ax=ax)
+        ax.plot([0, 1], [0, 1], color="0.5", linestyle=":", linewidth=1, label="equal leadership")
+        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="share of members (fewest leads first)",
+               ylabel="share of all task leads")
+        ax.set_title(f"{label(col)} = {panel}" if panel is not None else "")
+        ax.legend(title="", fontsize=9, loc="upper left")
+    fig.suptitle(title or "Who led the work: Lorenz curves of task leads\n(mean across runs; band: middle 50% of runs)")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def motivation_energy(metrics: pd.DataFrame, summary: pd.DataFrame, path, col=None):
+    """Mean autonomy (SDT motivation) and mean energy over time by regime: mean and 95% CI
+    across seeds (other factors are averaged within each seed)."""
+    from .stats import seed_means, t_interval
+
+    _theme()
+    col = _facet(summary, col)
+    data = _jobs(metrics[["job_dir", "step", "mean_autonomy", "mean_energy"]], summary, [col])
+    keys = ["regime", "step"] + ([col] if col else [])
+    panels = sorted(data[col].unique()) if col else [None]
+    order = _regimes(data)
+    fig, axes = plt.subplots(2, len(panels), figsize=(5.2 * len(panels) + 0.8, 7), squeeze=False, sharex=True,
+                             sharey="row")
+    for j, panel in enumerate(panels):
+        sub = data if panel is None else data[data[col] == panel]
+        for i, measure in enumerate(["mean_autonomy", "mean_energy"]):
+            ax = axes[i, j]
+            sns.lineplot(data=seed_means(sub, keys, measure), x="step", y=measure, hue="regime", hue_order=order,
+                         palette=_palette(order), errorbar=t_interval, ax=ax, legend=(i, j) == (0, 0))
+            ax.set_ylabel(label(measure))
+            ax.set_title(f"{label(col)} = {panel}" if panel is not None and i == 0 else "")
+    axes[0, 0].legend(title="regime", fontsize=9)
+    fig.suptitle("Motivation and energy over time (mean and 95% CI across seeds)")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def sensitivity(indices: pd.DataFrame, path, value: str = "value_share", title: str | None = None):
+    """Morris screening per outcome: mu* (overall influence of a lever) against sigma
+    (interactions and non-linearity), with mu*'s confidence interval; the dashed line is
+    sigma = mu*, above which a lever acts mostly through interactions."""
+    _theme()
+    outcomes = list(dict.fromkeys(indices["outcome"]))
+    levers = list(dict.fromkeys(indices["lever"]))
+    colours = dict(zip(levers, sns.color_palette("tab10", len(levers))))
+    fig, axes = plt.subplots(1, len(outcomes), figsize=(4.8 * len(outcomes), 4.6), squeeze=False)
+    for ax, outcome in zip(axes.flat, outcomes):
+        sub = indices[indices["outcome"] == outcome]
+        for _, r in sub.iterrows():
+            ax.errorbar(r["mu_star"], r["sigma"], xerr=r["mu_star_conf"], fmt="o", color=colours[r["lever"]],
+                        ecolor=colours[r["lever"]], elinewidth=1, capsize=3, label=r["lever"])
+        inert = sub.loc[(sub["mu_star"] == 0) & (sub["sigma"] == 0), "lever"].tolist()
+        if inert:  # they all sit on the origin: name them
+            ax.text(0.98, 0.02, "no effect: " + ", ".join(inert), transform=ax.transAxes, ha="right", va="bottom",
+                    fontsize=9, color="0.3")
+        top = max(float(sub[["mu_star", "sigma"]].max().max()) * 1.15, 1e-6)
+        ax.plot([0, top], [0, top], color="0.5", linestyle="--", linewidth=1)
+        ax.set(xlim=(-0.03 * top, top), ylim=(-0.03 * top, top), xlabel="μ* (mean |elementary effect|)", ylabel="σ (spread of effects)",
+               title=outcome)
+    handles = [plt.Line2D([], [], marker="o", linestyle="none", color=colours[lv]) for lv in levers]
+    fig.legend(handles, levers, title="lever", loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.suptitle(title or f"Sensitivity of {label(value)} to the four keys (Morris screening)")
+    fig.tight_layout()
+    return _save(fig, path)

@@ -53,9 +53,7 @@ def main() -> None:
         if args.overhead:
             return
         folder = Path(tmp) / "reference"
-        overrides = ["regime=heroic,hierarchical,distributed", "env.turbulence=0.0,0.05,0.2,0.5",
-                     "org=flat,hierarchy", "seed=range(1,11)", "n_members=200", "steps=500"]
-        wall = run_sweep(folder, overrides, args.workers)
+        wall = run_sweep(folder, ["+sweep=reference"], args.workers)  # configs/sweep/reference.yaml
         jobs, sim = simulation_seconds(folder)
         print(f"reference sweep: {jobs} jobs (200 members, 500 steps) in {wall:.0f} s = {wall / 60:.1f} min "
               f"(target <= 5 min); {jobs / wall:.2f} jobs/s; simulation {sim:.0f} s of {wall * args.workers:.0f} "

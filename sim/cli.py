@@ -123,7 +123,8 @@ def app(cfg: DictConfig) -> None:
     out = Path(hc.runtime.output_dir)
     if hc.mode == RunMode.MULTIRUN:
         job = hc.job.override_dirname or str(hc.job.num)
-        status = run_job(mcfg, out, list(hc.overrides.task), job)
+        design = {"design": cfg.design, "design_row": cfg.design_row} if cfg.design_row >= 0 else {}
+        status = run_job(mcfg, out, list(hc.overrides.task), job, design)
         log.info(f"job {hc.job.num} [{job}]: {status}")
         return
     regimes = list(REGIMES) if cfg.compare else [mcfg.regime.name]

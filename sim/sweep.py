@@ -67,9 +67,10 @@ def _plain(value):
     return value
 
 
-def run_job(cfg: ModelConfig, out: Path, overrides: list[str], job: str) -> str:
+def run_job(cfg: ModelConfig, out: Path, overrides: list[str], job: str, extra: dict | None = None) -> str:
     """Run one job into folder `out`. Returns "skipped", "done" or "failed"; never raises for a
-    failure inside the model, so that one bad job does not stop a sweep."""
+    failure inside the model, so that one bad job does not stop a sweep. `extra` (e.g. the
+    design table and row) is recorded in the summary beside the model's own config."""
     from .model import LeadershipModel
 
     out = Path(out)
@@ -89,7 +90,7 @@ def run_job(cfg: ModelConfig, out: Path, overrides: list[str], job: str) -> str:
                                 "done_count": s.done_count[: s.n], "energy": s.energy[: s.n],
                                 "autonomy": s.autonomy[: s.n], "skill": s.skill[: s.n].mean(axis=1),
                                 "gone": s.gone[: s.n]})
-        row = {"job": job, "overrides": " ".join(overrides), **model.summary(),
+        row = {"job": job, "overrides": " ".join(overrides), **(extra or {}), **model.summary(),
                "seconds": time.perf_counter() - started}
         for impact in impacts:
             for key, value in impact.items():
