@@ -19,7 +19,7 @@ KEY_SERIES = [
 ]
 
 
-def with_rolling(metrics: pd.DataFrame, by: str = "run_regime", window: int = 40) -> pd.DataFrame:
+def with_rolling(metrics: pd.DataFrame, by: str = "run", window: int = 40) -> pd.DataFrame:
     """Add smoothed series that read better than per-step noise."""
     out = []
     for _, g in metrics.groupby(by, sort=False):
@@ -32,7 +32,7 @@ def with_rolling(metrics: pd.DataFrame, by: str = "run_regime", window: int = 40
     return pd.concat(out, ignore_index=True)
 
 
-def regime_series(metrics: pd.DataFrame, path, title: str = "", by: str = "run_regime"):
+def regime_series(metrics: pd.DataFrame, path, title: str = "", by: str = "run"):
     """A grid of the key series over time, one line per regime."""
     data = with_rolling(metrics, by)
     sns.set_theme(style="whitegrid", context="notebook")

@@ -72,7 +72,8 @@ def job_model_config(cfg: DictConfig) -> ModelConfig:
     return apply_design_row(model_config(cfg), cfg.get("design"), int(cfg.get("design_row", -1)))
 
 
-def print_table(summary, out=sys.stdout) -> None:
+def print_table(summary, out=sys.stdout,
+                title: str = "Regime comparison (same org, same seed, same task stream)") -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -93,10 +94,10 @@ def print_table(summary, out=sys.stdout) -> None:
         ("nominal decision load", "decision_load", "{:.2f}"),
         ("effective decision load", "effective_decision_load", "{:.2f}"),
     ]
-    table = Table(title="Regime comparison (same org, same seed, same task stream)")
+    table = Table(title=title)
     table.add_column("measure")
-    for regime in summary["regime"]:
-        table.add_column(regime, justify="right")
+    for label in summary["run"]:
+        table.add_column(label, justify="right")
     for label, key, fmt in rows:
         values = []
         for v in summary[key]:
@@ -108,11 +109,26 @@ def print_table(summary, out=sys.stdout) -> None:
     Console(file=out, width=120).print(table)
 
 
+def side_by_side(cfg: DictConfig, mcfg: ModelConfig) -> tuple[list[tuple[str, ModelConfig]], str]:
+    """What a single run compares: a scenario's own variants when it has them, else the three
+    regimes (or only the chosen regime with compare=false)."""
+    from .scenarios import apply_overrides
+
+    variants = cfg.scenario.variants if "scenario" in cfg else []
+    if cfg.compare and variants:
+        runs = [(v.label, apply_overrides(mcfg, OmegaConf.to_container(v.overrides))) for v in variants]
+        return runs, f"{cfg.scenario.title or cfg.scenario.name}: side by side (same seed, same task stream)"
+    regimes = list(REGIMES) if cfg.compare else [mcfg.regime.name]
+    runs = [(name, dataclasses.replace(mcfg, regime=dataclasses.replace(mcfg.regime, name=name)))
+            for name in regimes]
+    return runs, "Regime comparison (same org, same seed, same task stream)"
+
+
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def app(cfg: DictConfig) -> None:
     from analysis.plots import regime_series
 
-    from .run import compare_regimes, write_atomic
+    from .run import compare, write_atomic
 
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     try:
@@ -127,17 +143,17 @@ def app(cfg: DictConfig) -> None:
         status = run_job(mcfg, out, list(hc.overrides.task), job, design)
         log.info(f"job {hc.job.num} [{job}]: {status}")
         return
-    regimes = list(REGIMES) if cfg.compare else [mcfg.regime.name]
+    runs, title = side_by_side(cfg, mcfg)
     started = time.perf_counter()
-    metrics, summary = compare_regimes(mcfg, regimes, progress=cfg.progress)
+    metrics, summary = compare(runs, progress=cfg.progress)
     elapsed = time.perf_counter() - started
     write_atomic(out / "metrics.parquet", lambda p: metrics.to_parquet(p, index=False))
     write_atomic(out / "summary.csv", lambda p: summary.to_csv(p, index=False))
     figure = write_atomic(out / "regimes.png", lambda p: regime_series(
         metrics, p, title=f"{mcfg.n_members} members, org={mcfg.org.name}, seed={mcfg.seed}",
         ) and None)
-    print_table(summary)
-    print(f"{len(regimes)} run(s) of {mcfg.steps} steps with {mcfg.n_members} members "
+    print_table(summary, title=title)
+    print(f"{len(runs)} run(s) of {mcfg.steps} steps with {mcfg.n_members} members "
           f"took {elapsed:.1f} s ({mcfg.engine} engine)")
     print(f"per-step metrics: {out / 'metrics.parquet'}")
     print(f"summary:          {out / 'summary.csv'}")

@@ -25,16 +25,23 @@ def run(cfg: ModelConfig, progress: bool = False, label: str | None = None) -> t
     return model.metrics(), model.summary()
 
 
-def compare_regimes(cfg: ModelConfig, regimes, progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The same organisation and seed under each regime: identical task streams, paired results."""
+def compare(runs: list[tuple[str, ModelConfig]], progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Labelled runs side by side. With one seed they face identical task streams, so every
+    difference between them is paired. Returns (metrics with a `run` column, one summary row
+    per run)."""
     frames, rows = [], []
-    for name in regimes:
-        one = dataclasses.replace(cfg, regime=dataclasses.replace(cfg.regime, name=name))
-        metrics, summary = run(one, progress=progress, label=name)
-        metrics.insert(0, "run_regime", name)
+    for label, cfg in runs:
+        metrics, summary = run(cfg, progress=progress, label=label)
+        metrics.insert(0, "run", label)
         frames.append(metrics)
-        rows.append(summary)
+        rows.append({"run": label, **summary})
     return pd.concat(frames, ignore_index=True), pd.DataFrame(rows)
+
+
+def compare_regimes(cfg: ModelConfig, regimes, progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The same organisation and seed under each regime."""
+    return compare([(name, dataclasses.replace(cfg, regime=dataclasses.replace(cfg.regime, name=name)))
+                    for name in regimes], progress)
 
 
 def write_atomic(path: Path, write) -> Path:

@@ -59,6 +59,13 @@ def _merge(base: dict, extra: dict) -> dict:
     return out
 
 
+def apply_overrides(cfg, overrides: dict):
+    """A validated copy of a ModelConfig with dotted-key overrides applied (a variant's)."""
+    import dataclasses
+
+    return make_config(**_merge(dataclasses.asdict(cfg), _nest(overrides)))
+
+
 def load(name: str) -> Scenario:
     path = SCENARIO_DIR / f"{name}.yaml"
     if not path.is_file():

@@ -73,10 +73,10 @@ def test_a_comparison_writes_metrics_summary_and_figure_into_the_run_dir(runs):
     assert r["rc"] == 0, r["err"]
     rundir = r["dir"]
     metrics = pd.read_parquet(rundir / "metrics.parquet")
-    assert list(metrics["run_regime"].unique()) == ["heroic", "hierarchical", "distributed"]
-    assert metrics.groupby("run_regime").size().to_dict() == {"heroic": 41, "hierarchical": 41, "distributed": 41}
+    assert list(metrics["run"].unique()) == ["heroic", "hierarchical", "distributed"]
+    assert metrics.groupby("run").size().to_dict() == {"heroic": 41, "hierarchical": 41, "distributed": 41}
     # paired runs: the same task stream in each regime
-    per_regime = {k: g["value_arrived"].to_numpy() for k, g in metrics.groupby("run_regime")}
+    per_regime = {k: g["value_arrived"].to_numpy() for k, g in metrics.groupby("run")}
     assert (per_regime["heroic"] == per_regime["distributed"]).all()
     summary = pd.read_csv(rundir / "summary.csv")
     assert summary["regime"].tolist() == ["heroic", "hierarchical", "distributed"]
