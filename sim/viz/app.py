@@ -1,0 +1,124 @@
+"""The leadsim page: `page` is what `uv run leadsim-viz` serves (solara run sim.viz.app).
+
+State lives in a Session (sim/viz/live.py) per browser tab. Two counters redraw the page: `frame`
+(every step: drawings, plots, headline numbers) and `version` (settings, interventions, errors:
+also the controls). Only the components that read a counter redraw when it changes, so playing
+redraws the drawing and the plots, not the controls.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import solara
+import solara.lab
+
+from .compare import CompareView
+from .controls import Interventions, RunBar, SettingsPanel
+from .live import Session, Settings
+from .network import Legend, MemberCard, NetworkView
+from .plots import Plots
+from .summary import OrgHeader
+
+log = logging.getLogger("leadsim.viz")
+
+# target time per frame while playing: 10 frames a second (LEADSIM_VIZ_FRAME_SECONDS=0 runs flat out,
+# for benchmarks/viz_speed.py --uncapped)
+FRAME_SECONDS = float(os.environ.get("LEADSIM_VIZ_FRAME_SECONDS", "0.1"))
+
+CSS = """
+.leadsim-page { font-size: 15px; }
+.leadsim-settings { width: 340px; min-width: 300px; max-height: calc(100vh - 24px); overflow-y: auto;
+                    padding-right: 8px; border-right: 1px solid #e3e7eb; }
+.leadsim-main { flex: 1 1 0; min-width: 0; }
+.leadsim-plot .bqplot { min-width: 0 !important; }
+.leadsim-knob .v-input__slot { margin-bottom: 0; }
+"""
+
+
+@solara.component
+def LiveArea(session: Session, frame: solara.Reactive, version: solara.Reactive):
+    """The drawings, headline numbers and plots: redrawn every frame."""
+    frame_now, version_now = frame.value, version.value
+    member, set_member = solara.use_state(-1)
+    orgs = list(session.orgs)  # one snapshot for the whole frame
+    if not orgs:  # the very first settings failed: Messages says why
+        return
+    if len(orgs) > 1:
+        CompareView(orgs, frame_now, version_now)
+        return
+    org = orgs[0]
+    with solara.Row(gap="16px", style={"align-items": "flex-start"}):
+        with solara.Column(style={"flex": "11 1 0", "min-width": "0"}, gap="4px"):
+            OrgHeader(org, frame_now)
+            NetworkView(org, frame_now, height=520, on_member=set_member)
+            Legend()
+            MemberCard(org, member, frame_now)
+        with solara.Column(style={"flex": "10 1 0", "min-width": "0"}):
+            Plots(orgs, frame_now, columns=2, height=140)
+
+
+@solara.component
+def Messages(session: Session, version: solara.Reactive):
+    version.value  # redraw when settings or interventions change
+    if session.error:
+        solara.Error(session.error, classes=["leadsim-error"], icon="mdi-alert-circle-outline")
+    elif session.notice:
+        solara.Info(session.notice, classes=["leadsim-notice"], dense=True)
+
+
+@solara.component
+def Page(settings: Settings | None = None):
+    """The whole page; `settings` (tests, benchmarks) replaces the default first organisation."""
+    session = solara.use_memo(lambda: Session(settings), [])
+    frame = solara.use_reactive(0)
+    version = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
+    speed = solara.use_reactive(1)
+
+    def redraw():  # after a step
+        with session.lock:
+            frame.set(frame.value + 1)
+
+    def refresh():  # after any other change
+        with session.lock:
+            version.set(session.version)
+            frame.set(frame.value + 1)
+
+    task = solara.use_ref(None)
+
+    def play():
+        """Step and redraw until paused; one frame every FRAME_SECONDS at most. Stops as well
+        when this call is superseded (pause, then play again) or the page is closed."""
+        while playing.value and task.current is not None and task.current.is_current():
+            start = time.perf_counter()
+            with session.lock:
+                stepped = session.step(speed.value)
+                frame.set(frame.value + 1)  # the redraw happens here, in this thread
+            if not stepped:
+                playing.set(False)
+                version.set(session.version)
+                break
+            rest = FRAME_SECONDS - (time.perf_counter() - start)
+            if rest > 0:
+                time.sleep(rest)
+
+    task.current = solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
+
+    solara.Title("leadsim: who leads?")
+    solara.Style(CSS)
+    with solara.Row(gap="16px", classes=["leadsim-page"], style={"align-items": "flex-start", "padding": "8px"}):
+        with solara.Column(classes=["leadsim-settings"], gap="6px"):
+            solara.HTML(tag="div", unsafe_innerHTML='<div style="font-size:20px;font-weight:700">leadsim</div>'
+                        '<div style="font-size:13px;color:#555">distributed vs heroic leadership, live</div>')
+            SettingsPanel(session, version.value, refresh)
+        with solara.Column(classes=["leadsim-main"], gap="6px"):
+            RunBar(session, playing, speed, version.value, refresh, redraw)
+            Interventions(session, version.value, refresh)
+            Messages(session, version)
+            LiveArea(session, frame, version)
+
+
+page = Page

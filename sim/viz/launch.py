@@ -1,0 +1,88 @@
+"""`uv run leadsim-viz`: serve the page on this computer and print its address.
+
+    uv run leadsim-viz                       # http://127.0.0.1:8765
+    uv run leadsim-viz --port 9000 --open    # another port, and open the default browser
+    uv run leadsim-viz --host 0.0.0.0        # reachable from other machines on the network
+
+Works with no internet: every front-end file is served from the virtual environment (see
+sim/viz/assets.py), and solara's version check and usage telemetry are switched off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+import threading
+import time
+import warnings
+
+APP = "sim.viz.app:page"
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="leadsim-viz", description="Serve the leadsim browser page.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    parser.add_argument("--open", action="store_true", help="open the page in the default browser")
+    parser.add_argument("--fetch-assets", action="store_true",
+                        help="download missing front-end files from the npm registry (needs internet), then exit")
+    return parser.parse_args(argv)
+
+
+def free_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def warm_up() -> None:
+    """Load the compiled kernels (engine and layout) before the first visitor waits for them.
+    The first run on a machine compiles them (about half a minute); later runs load a cache."""
+    from .live import LiveOrg
+
+    LiveOrg("warm-up", {"n_members": 20, "org": {"name": "flat", "k": 4}}).step()
+
+
+def announce_when_ready(host: str, port: int, shown: str) -> None:
+    def wait():
+        target = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)
+        for _ in range(600):
+            try:
+                with socket.create_connection((target, port), timeout=0.5):
+                    print(f"leadsim page ready: {shown}  (Ctrl+C stops it)", flush=True)
+                    return
+            except OSError:
+                time.sleep(0.1)
+
+    threading.Thread(target=wait, daemon=True).start()
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    # offline: no usage telemetry and no version check (both would call out to the internet)
+    os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none")
+    from . import assets
+
+    if args.fetch_assets:
+        assets.fetch(assets.missing())
+        print("front-end files complete:", assets.cdn_dir())
+        return
+    if not assets.check_or_explain():
+        sys.exit(2)
+    print("leadsim-viz: loading the engine…", flush=True)
+    warm_up()
+    port = args.port or free_port(args.host)
+    url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{port}/"
+    announce_when_ready(args.host, port, url)
+    from solara.__main__ import cli
+
+    cli.main(["run", APP, "--host", args.host, "--port", str(port), "--production",
+              "--open" if args.open else "--no-open", "--no-check-version", "--log-level-uvicorn", "warning"],
+             prog_name="leadsim-viz")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,320 @@
+"""A running organisation for the page, and the page's session: settings, one or two
+organisations stepping in lockstep, live interventions and readable errors.
+
+Nothing here imports solara, so the logic is tested without a browser (tests/test_viz_logic.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import tempfile
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..config import REGIMES, ConfigError
+from ..model import LeadershipModel
+from ..scenarios import _merge, _nest
+from . import layout, scenarios
+
+log = logging.getLogger("leadsim.viz")
+
+ENGINE = "numba"  # the page always runs the compiled engine; members are drawn through Mesa agent views
+
+# Series the plots read, recorded after every step (names are sim/observe.py's observables).
+SERIES = ("step", "value_captured", "backlog", "failed_total", "tasks_failed", "leadership_gini",
+          "distinct_leads", "mean_energy", "share_recovering", "mean_autonomy")
+
+
+class History:
+    """The observables the page plots, one entry per recorded step, plus cumulative value."""
+
+    def __init__(self):
+        self.columns: dict[str, list] = {name: [] for name in SERIES}
+        self.value_total: list[float] = []
+
+    def record(self, row: dict) -> None:
+        for name in SERIES:
+            self.columns[name].append(row[name])
+        before = self.value_total[-1] if self.value_total else 0.0
+        self.value_total.append(before + float(row["value_captured"]))
+
+    def __len__(self) -> int:
+        return len(self.value_total)
+
+    def array(self, name: str) -> np.ndarray:
+        if name == "value_total":
+            return np.asarray(self.value_total, dtype=float)
+        return np.asarray(self.columns[name], dtype=float)
+
+
+class LiveOrg:
+    """One organisation on the page: a LeadershipModel on the numba engine and its history."""
+
+    def __init__(self, label: str, params: dict):
+        self.label = label
+        self.params = params
+        self.model = LeadershipModel(engine=ENGINE, **params)
+        self.model.member_agents  # the Mesa agent views (and the grid) the page draws from
+        self.chart_edges = np.array(sorted(self.model.grid.G.edges()), dtype=np.int64).reshape(-1, 2)
+        cfg = self.model.cfg
+        path = cfg.org.path if cfg.org.name == "file" else None
+        key = (repr(cfg.org), cfg.n_members, cfg.seed, path and os.path.getmtime(path))
+        self._positions = layout.positions(self.model.state.parent[: self.model.state.n], self.chart_edges,
+                                           cfg.seed, key=key)
+        self.history = History()
+        self.history.record(self.model.observables)
+
+    def positions(self) -> np.ndarray:
+        """Drawing positions in [0, 1]^2; hires get a place next to their manager."""
+        s = self.model.state
+        if len(self._positions) < s.n:
+            self._positions = layout.place_newcomers(self._positions, s.parent, s.n, s.seed)
+        return self._positions
+
+    @property
+    def steps(self) -> int:
+        return int(self.model.steps)
+
+    def step(self) -> None:
+        self.model.step()
+        self.history.record(self.model.observables)
+
+    def member(self, index: int) -> dict | None:
+        """What the page shows about one member, read through its Mesa agent view."""
+        agents = self.model.member_agents
+        if not 0 <= index < len(agents):
+            return None
+        agent = agents[index]
+        skill = np.asarray(agent.skill, dtype=float)
+        return {
+            "index": index,
+            "status": agent.status,
+            "autonomy": agent.autonomy,
+            "energy": agent.energy,
+            "skill": float(skill.mean()),
+            "skills": [float(v) for v in skill],
+            "tasks_led": agent.led_count,
+            "manager": agent.manager,
+            "designated_leader": index == 0,
+        }
+
+
+@dataclass
+class Settings:
+    """What the controls choose. Every organisation on the page is built from these."""
+
+    scenario: str = "default"
+    regime: str = "distributed"
+    regime_b: str = "heroic"  # the second organisation in compare mode
+    compare: bool = False
+    org: str = "flat"
+    org_path: str = ""  # the chart file when org == "file"
+    n_members: int = 200
+    seed: int = 1
+    values: dict = field(default_factory=dict)  # slider values by dotted key, e.g. {"env.turbulence": 0.1}
+    variant_a: int = 0  # for a scenario with variants: the one drawn (first organisation in compare mode)
+    variant_b: int = 1  # the second organisation in compare mode
+
+
+def model_params(settings: Settings, regime: str, variant: dict | None = None) -> dict:
+    """Keyword arguments of LeadershipModel for one organisation: scenario preset, then the
+    controls, then what a scenario variant sets beyond its scenario (nested dict)."""
+    preset = scenarios.by_name(settings.scenario)
+    params = _merge(preset.params, _nest(settings.values))
+    org = {"name": settings.org}
+    if settings.org == "file":
+        org["path"] = settings.org_path
+    params = _merge(params, {"org": org, "regime": {"name": regime},
+                             "n_members": int(settings.n_members), "seed": int(settings.seed)})
+    if variant:
+        params = _merge(params, variant)
+    return params
+
+
+def _flat(nested: dict) -> dict:
+    out = {}
+    for key, value in nested.items():
+        if isinstance(value, dict):
+            out.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            out[key] = value
+    return out
+
+
+def readable(exc: BaseException) -> str:
+    """The message a person reads on the page: never a stack trace."""
+    if isinstance(exc, ConfigError):
+        return str(exc)
+    text = str(exc).strip() or exc.__class__.__name__
+    return f"{text} ({exc.__class__.__name__})"
+
+
+class Session:
+    """The page's state: settings, the organisations built from them, and the last error.
+
+    Every change goes through `lock`, because the play loop steps the model in a thread while
+    buttons arrive on others; the page also redraws under it, so a frame never shows an
+    organisation half-changed. A change of settings rebuilds the organisations from step 0; if
+    the new settings do not make an organisation, the old ones stay on screen, the error says
+    why, and stepping waits until the settings are fixed.
+    """
+
+    def __init__(self, settings: Settings | None = None):
+        self.lock = threading.RLock()
+        self.settings = settings or Settings()
+        self.orgs: list[LiveOrg] = []
+        self.error: str | None = None
+        self.notice: str | None = None
+        self.version = 0  # bumped by every change beyond a step: settings, interventions, errors
+        self.rebuild()
+
+    # ----- building -----------------------------------------------------------------------
+    @property
+    def ok(self) -> bool:
+        return self.error is None and bool(self.orgs)
+
+    def sides(self) -> list[dict]:
+        """Each organisation to build: its label, regime, what its scenario variant sets beyond
+        the scenario (nested, or None), and whether that variant fixes the regime."""
+        s = self.settings
+        preset = scenarios.by_name(s.scenario)
+
+        def side(variant: int, regime: str) -> dict:
+            if not preset.variants:
+                return {"label": regime, "regime": regime, "extra": None, "regime_fixed": False}
+            label, params = preset.variants[variant % len(preset.variants)]
+            own = _flat(params).get("regime.name")
+            if own == _flat(preset.params).get("regime.name"):
+                own = None  # the scenario's own regime: the regime select shows it and may change it
+            return {"label": label, "regime": own or regime, "extra": _variant_rest(preset.params, params),
+                    "regime_fixed": own is not None}
+
+        if not s.compare:
+            return [side(s.variant_a, s.regime)]
+        a, b = side(s.variant_a, s.regime), side(s.variant_b, s.regime_b)
+        if a["label"] == b["label"]:
+            a["label"], b["label"] = f"{a['label']} (A)", f"{b['label']} (B)"
+        return [a, b]
+
+    def rebuild(self) -> bool:
+        with self.lock:
+            try:
+                orgs = [LiveOrg(side["label"], model_params(self.settings, side["regime"], side["extra"]))
+                        for side in self.sides()]
+            except Exception as exc:  # shown on the page, logged for the developer
+                if not isinstance(exc, ConfigError):
+                    log.exception("building the organisation failed")
+                self.error = f"These settings do not make an organisation: {readable(exc)}"
+                self.version += 1
+                return False
+            self.orgs, self.error, self.notice = orgs, None, None
+            self.version += 1
+            return True
+
+    def update(self, **changes) -> bool:
+        """Change settings and rebuild. Unknown names are a programming error, not a user one."""
+        with self.lock:
+            self.settings = dataclasses.replace(self.settings, **changes)
+            return self.rebuild()
+
+    def set_value(self, key: str, value) -> bool:
+        with self.lock:
+            return self.update(values={**self.settings.values, key: value})
+
+    def choose_scenario(self, name: str, defaults: dict) -> bool:
+        """Load a scenario: sliders back to `defaults` then to the preset's values, its org
+        structure and regime; a preset with variants opens compare mode on its first two."""
+        preset = scenarios.by_name(name)
+        flat = _flat(preset.params)
+        values = {key: flat.get(key, default) for key, default in defaults.items()}
+        changes = dict(scenario=name, values=values, variant_a=0, variant_b=1 if len(preset.variants) > 1 else 0)
+        if "org.name" in flat:
+            changes["org"] = flat["org.name"]
+        regimes = [flat.get("regime.name")] * 2
+        for i, (_, params) in enumerate(preset.variants[:2]):
+            regimes[i] = _flat(params).get("regime.name", regimes[i])
+        if regimes[0] in REGIMES:
+            changes["regime"] = regimes[0]
+        if regimes[1] in REGIMES:
+            changes["regime_b"] = regimes[1]
+        if len(preset.variants) >= 2:
+            changes["compare"] = True
+        return self.update(**changes)
+
+    def use_org_file(self, filename: str, data: bytes) -> bool:
+        """An uploaded org chart: saved to a temporary file whose suffix tells its format."""
+        suffix = os.path.splitext(filename)[1].lower() or ".edgelist"
+        handle, path = tempfile.mkstemp(prefix="leadsim-org-", suffix=suffix)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        return self.update(org="file", org_path=path)
+
+    # ----- running ------------------------------------------------------------------------
+    def step(self, count: int = 1) -> bool:
+        """Advance every organisation `count` steps in lockstep. False if nothing stepped."""
+        with self.lock:
+            if not self.ok:
+                return False
+            try:
+                for _ in range(count):
+                    for org in self.orgs:
+                        org.step()
+            except Exception as exc:  # the page shows it
+                log.exception("stepping failed")
+                self.error = f"The model stopped: {readable(exc)}"
+                self.version += 1
+                return False
+            return True
+
+    def reset(self) -> bool:
+        return self.rebuild()
+
+    def intervene(self, kind: str, arg=None, target: str = "all") -> bool:
+        """Apply a live intervention now: "leader_leaves", "shock" or "regime" (arg: name).
+        `target` is "all", or the index ("0", "1") of one organisation in compare mode."""
+        with self.lock:
+            if not self.ok:
+                return False
+            chosen = self.orgs if target == "all" else [self.orgs[int(target)]]
+            try:
+                for org in chosen:
+                    org.model.intervene(kind, arg)
+                    if kind == "regime":
+                        org.label = f"{org.label.split(' →')[0]} → {arg}"
+            except Exception as exc:  # the page shows it
+                self.notice = readable(exc)
+                return False
+            finally:
+                self.version += 1
+            step = self.orgs[0].steps
+            self.notice = {"leader_leaves": f"Member 0, the designated leader, left after step {step}.",
+                           "shock": f"The market shifted after step {step}: demand was redrawn.",
+                           "regime": f"Switched to {arg} leadership after step {step}."}.get(kind)
+            return True
+
+    def difference(self) -> dict | None:
+        return paired_difference(self.orgs)
+
+
+def paired_difference(orgs: list[LiveOrg]) -> dict | None:
+    """The paired difference in value captured, first organisation (A) minus second (B): both
+    face the same task stream, so the difference is the effect of how they are led."""
+    if len(orgs) < 2:
+        return None
+    a, b = orgs[0].history, orgs[1].history
+    n = min(len(a), len(b))
+    per_a, per_b = a.array("value_captured")[:n], b.array("value_captured")[:n]
+    return {"step": a.array("step")[:n], "per_step": per_a - per_b, "cumulative": np.cumsum(per_a - per_b),
+            "total_a": float(per_a.sum()), "total_b": float(per_b.sum())}
+
+
+def _variant_rest(base: dict, variant: dict) -> dict | None:
+    """What a scenario variant sets beyond its scenario, other than its regime (the regime
+    selects show that): nested, or None."""
+    shared = _flat(base)
+    rest = {k: v for k, v in _flat(variant).items() if k != "regime.name" and shared.get(k, object()) != v}
+    return _nest(rest) or None

@@ -1,0 +1,196 @@
+"""The page in a real headless browser (Debian's chromium through Playwright), served by the
+`leadsim-viz` command itself, with every request that leaves this computer blocked: the page must
+load and work offline.
+
+Refresh the README's screenshot (docs/img/page.png) with
+`LEADSIM_UPDATE_SCREENSHOT=1 uv run pytest tests/test_viz_browser.py`; it is also written when
+missing. Each wait is for a text or an element, never a fixed sleep.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("LEADSIM_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "img" / "page.png"
+LOAD_TIMEOUT = 90_000  # ms; the first page of a fresh machine waits for compiled kernels
+TIMEOUT = 20_000
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium before the tests")
+    pytest.skip(f"no browser at {CHROMIUM} (apt-get install -y chromium)", allow_module_level=True)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    """pytest-playwright's browser: Debian's chromium, as `playwright install` cannot download one here."""
+    return {"executable_path": CHROMIUM, "args": ["--no-sandbox"]}
+
+
+@pytest.fixture(scope="module")
+def context(browser):
+    """One browser context for the module, so the page's scripts are fetched once and cached;
+    every test still opens its own page, which gets its own session on the server."""
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    """`leadsim-viz` on a free port; yields its address once it says it is ready."""
+    from sim.viz.launch import free_port
+
+    port = free_port("127.0.0.1")
+    proc = subprocess.Popen([sys.executable, "-m", "sim.viz.launch", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log: list[str] = []
+    ready = threading.Event()
+
+    def read():
+        for line in proc.stdout:
+            log.append(line)
+            if "ready:" in line:
+                ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        if not ready.wait(120):
+            pytest.fail("leadsim-viz did not start:\n" + "".join(log))
+        assert f"http://127.0.0.1:{port}/" in "".join(log), "the command prints the page's address"
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert not [line for line in log if "Traceback" in line], "".join(log)
+
+
+@pytest.fixture
+def app(context, server):
+    """A fresh page (its own session on the server), with the internet cut off."""
+    page = context.new_page()
+    outside, failed = [], []
+
+    def route(r):
+        if r.request.url.startswith(server.rstrip("/")) or r.request.url.startswith("ws://127.0.0.1"):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("response", lambda response: failed.append(f"{response.status} {response.url}")
+            if response.status >= 400 else None)
+    page.set_default_timeout(TIMEOUT)
+    page.goto(server)
+    page.locator(".leadsim-network circle.member-0").wait_for(timeout=LOAD_TIMEOUT)
+    yield page
+    assert page.get_by_text("Traceback").count() == 0
+    page.close()
+    assert outside == [], f"the page asked for files from outside this computer: {outside}"
+    assert failed == [], f"requests failed: {failed}"
+
+
+def header_step(page, step: int, letter: str = ""):
+    """Wait until the headline (of organisation A or B in compare mode) shows this step."""
+    scope = f".leadsim-org-{letter} " if letter else ""
+    page.locator(f"{scope}.leadsim-step", has_text=re.compile(rf"^step {step}$")).first.wait_for()
+
+
+def choose(page, label: str, option: str):
+    page.locator(".v-select", has_text=label).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_page_loads_offline_with_the_network_and_the_plots(app):
+    assert app.locator(".leadsim-network circle.member").count() == 200
+    app.locator(".leadsim-header", has_text="distributed leadership").first.wait_for()
+    app.locator(".leadsim-plot .bqplot").nth(5).wait_for()  # all six plots
+    app.locator(".leadsim-plot .bqplot path.line").first.wait_for(state="attached")
+    # hovering a member shows its details
+    app.locator(".leadsim-network circle.member-5").hover()
+    card = app.locator(".leadsim-member", has_text="Member 5")
+    card.wait_for()
+    assert all(word in card.inner_text() for word in ("autonomy", "skill", "energy", "tasks led"))
+    # a picture for the README: 100 steps in, the same every run (ten steps a frame, ten Step clicks)
+    choose(app, "Steps per frame", "10")
+    for step in range(10, 101, 10):
+        app.get_by_role("button", name="Step", exact=True).click()
+        header_step(app, step)
+    app.locator(".leadsim-network[data-step='100']").wait_for()
+    app.mouse.move(0, 0)
+    app.evaluate("document.activeElement && document.activeElement.blur()")
+    shot = app.screenshot()
+    assert shot[:8] == b"\x89PNG\r\n\x1a\n" and len(shot) > 20_000
+    if os.environ.get("LEADSIM_UPDATE_SCREENSHOT") or not SCREENSHOT.exists():
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        SCREENSHOT.write_bytes(shot)
+
+
+def test_step_play_and_pause_advance_time_and_change_the_plots(app):
+    line = app.locator(".leadsim-plot .bqplot path.line").nth(2)  # value captured, cumulative
+    line.wait_for(state="attached")
+    before = line.get_attribute("d")
+    for step in (1, 2, 3):
+        app.get_by_role("button", name="Step", exact=True).click()
+        header_step(app, step)
+    app.wait_for_function("([el, d]) => el.getAttribute('d') !== d", arg=[line.element_handle(), before])
+    assert app.locator(".leadsim-network[data-step='3']").count() == 1
+    app.get_by_role("button", name="Play", exact=True).click()
+    app.wait_for_function("document.querySelector('.leadsim-network').dataset.step >= 8")
+    app.get_by_role("button", name="Pause", exact=True).click()
+    app.get_by_role("button", name="Play", exact=True).wait_for()
+    paused = int(app.locator(".leadsim-network").get_attribute("data-step"))  # a frame may still land
+    app.get_by_role("button", name="Step", exact=True).click()
+    app.wait_for_function(f"document.querySelector('.leadsim-network').dataset.step > {paused}")
+
+
+def test_changing_the_regime_rebuilds_the_model(app):
+    app.get_by_role("button", name="Step", exact=True).click()
+    header_step(app, 1)
+    choose(app, "Leadership regime", "heroic: everything through member 0")
+    app.locator(".leadsim-header", has_text="heroic leadership").first.wait_for()
+    header_step(app, 0)
+
+
+def test_the_leader_leaves_marks_member_0_gone(app):
+    assert app.locator(".leadsim-network circle.member-0").get_attribute("data-status") == "idle"
+    app.get_by_role("button", name="The leader leaves", exact=True).click()
+    app.locator(".leadsim-network circle.member-0[data-status='gone']").wait_for(state="attached")
+    app.locator(".leadsim-notice", has_text="Member 0, the designated leader, left").first.wait_for()
+    app.locator(".leadsim-leader-status", has_text="gone").wait_for()
+
+
+def test_compare_mode_shows_both_organisations(app):
+    app.get_by_role("button", name="compare", exact=True).click()
+    app.locator(".leadsim-org-a .leadsim-network").wait_for()
+    app.locator(".leadsim-org-b .leadsim-network").wait_for()
+    app.locator(".leadsim-org-a .leadsim-header", has_text="A: distributed").first.wait_for()
+    app.locator(".leadsim-org-b .leadsim-header", has_text="B: heroic").first.wait_for()
+    app.get_by_role("button", name="Step", exact=True).click()
+    header_step(app, 1, "a")
+    header_step(app, 1, "b")
+    app.locator(".leadsim-difference", has_text=re.compile(r"distributed − heroic = [+-]\d")).first.wait_for()
+
+
+def test_bad_settings_show_a_message_and_the_page_lives_on(app):
+    members = app.get_by_label("Members")
+    members.fill("1")
+    members.press("Enter")
+    app.locator(".leadsim-error", has_text="n_members = 1 is out of range").wait_for()
+    assert app.get_by_role("button", name="Step", exact=True).is_disabled()
+    members.fill("30")
+    members.press("Enter")
+    app.locator(".leadsim-error").wait_for(state="detached")
+    app.locator(".leadsim-header", has_text="members 30").first.wait_for()
+    app.get_by_role("button", name="Step", exact=True).click()
+    header_step(app, 1)
+

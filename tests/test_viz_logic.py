@@ -1,0 +1,267 @@
+"""The browser page's logic without a browser: sessions, compare mode, interventions, errors,
+scenarios, sliders, layout, drawing data and offline assets (sim/viz)."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim import scenarios as presets
+from sim.agents import GONE, WORKING
+from sim.config import ModelConfig
+from sim.viz import assets, controls, layout, network, scenarios
+from sim.viz.launch import parse_args
+from sim.viz.live import Session, Settings
+
+SMALL = {"n_members": 40}
+
+
+def small(**changes) -> Session:
+    return Session(Settings(**{**SMALL, **changes}))
+
+
+def test_session_builds_numba_model_with_agent_views():
+    session = small()
+    org = session.orgs[0]
+    assert session.ok and len(session.orgs) == 1
+    assert org.model.cfg.engine == "numba"
+    assert len(org.model.member_agents) == 40 and org.model.grid is not None
+    assert len(org.history) == 1  # step 0, the initial state
+
+
+def test_step_records_history_every_step():
+    session = small()
+    assert session.step(5)
+    org = session.orgs[0]
+    assert org.steps == 5 and len(org.history) == 6
+    np.testing.assert_array_equal(org.history.array("step"), np.arange(6))
+    np.testing.assert_allclose(org.history.array("value_total"), np.cumsum(org.history.array("value_captured")))
+
+
+def test_compare_mode_organisations_step_in_lockstep_on_identical_task_stream():
+    session = small(compare=True, regime="distributed", regime_b="heroic")
+    a, b = session.orgs
+    assert (a.model.cfg.regime.name, b.model.cfg.regime.name) == ("distributed", "heroic")
+    session.step(30)
+    assert a.steps == b.steps == 30
+    arrived_a = a.model.metrics()[["tasks_arrived", "value_arrived"]]
+    arrived_b = b.model.metrics()[["tasks_arrived", "value_arrived"]]
+    assert arrived_a.equals(arrived_b), "same seed, same task stream whatever the regime"
+    diff = session.difference()
+    np.testing.assert_allclose(diff["cumulative"][-1], diff["total_a"] - diff["total_b"])
+
+
+def test_same_regime_twice_in_compare_mode_gets_distinct_labels():
+    session = small(compare=True, regime="heroic", regime_b="heroic")
+    assert [o.label for o in session.orgs] == ["heroic (A)", "heroic (B)"]
+
+
+def test_bad_slider_combination_gives_readable_message_and_keeps_last_organisation():
+    session = small()
+    session.step(3)
+    before = session.orgs[0]
+    assert not session.set_value("env.complexity", 6.0)  # more domains than members know (4)
+    assert "env.complexity = 6.0 is out of range" in session.error
+    assert "Traceback" not in session.error
+    assert session.orgs[0] is before and not session.step()  # shown, but not stepped while invalid
+    assert session.set_value("member.n_domains", 8)  # now six domains fit
+    assert session.ok and session.orgs[0].steps == 0
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"a b\nb\n", "expected 'member member'"),
+    (b"", "at least 2 are needed"),
+])
+def test_bad_org_file_gives_readable_message(content, message):
+    session = small()
+    assert not session.use_org_file("chart.edgelist", content)
+    assert message in session.error and session.settings.org == "file"
+
+
+def test_bad_graphml_and_missing_file_give_readable_messages():
+    session = small()
+    assert not session.use_org_file("chart.graphml", b"<graphml><not closed")
+    assert "is not readable GraphML" in session.error
+    assert not session.update(org="file", org_path="/no/such/chart.graphml")
+    assert "no such file" in session.error
+
+
+def test_good_org_file_is_drawn():
+    session = small()
+    data = (Path(__file__).parent / "data" / "small_chart.edgelist").read_bytes()
+    names = {w for line in data.decode().splitlines() if line.strip() and not line.startswith("#")
+             for w in line.split()}
+    assert session.use_org_file("small_chart.edgelist", data)
+    assert session.orgs[0].model.state.n == len(names)
+    assert session.orgs[0].positions().shape == (len(names), 2)
+
+
+def test_leader_leaves_marks_member_0_gone_in_every_organisation():
+    session = small(compare=True)
+    session.step(2)
+    assert session.intervene("leader_leaves")
+    assert [org.member(0)["status"] for org in session.orgs] == [GONE, GONE]
+    assert "Member 0" in session.notice
+
+
+def test_switch_regime_in_one_organisation_of_a_pair():
+    session = small(compare=True, regime="distributed", regime_b="heroic")
+    assert session.intervene("regime", "distributed", target="1")
+    assert [o.model.state.regime for o in session.orgs] == [2, 2]
+    assert session.orgs[1].label == "heroic → distributed"
+    assert session.intervene("shock")
+
+
+def test_bad_intervention_is_a_notice_not_a_crash():
+    session = small()
+    assert not session.intervene("regime", "anarchic")
+    assert "anarchic" in session.notice and session.ok
+
+
+def test_scenario_menu_is_data_driven():
+    names = [s.name for s in scenarios.menu()]
+    assert names[:3] == ["default", "stable", "turbulent"]
+    assert set(presets.names()) <= set(names), "every preset in configs/scenario/ is offered"
+    assert scenarios.by_name("stable").params == {"env": {"drift": 0.0, "shock_rate": 0.0, "turbulence": 0.0}}
+
+
+def test_choosing_a_scenario_with_variants_loads_its_pair():
+    session = small()
+    session.set_value("culture.purpose", 0.1)
+    assert session.choose_scenario("hero_leaves", controls.defaults())
+    s = session.settings
+    assert (s.compare, s.regime, s.regime_b, s.org) == (True, "heroic", "distributed", "hierarchy")
+    assert s.values["culture.purpose"] == 0.6, "sliders go back to their defaults"
+    assert [o.model.cfg.events.schedule for o in session.orgs] == [["leader_leaves@150"]] * 2
+
+
+def test_choosing_a_market_sets_its_sliders():
+    session = small()
+    assert session.choose_scenario("turbulent", controls.defaults())
+    assert session.settings.values["env.turbulence"] == 0.1
+    assert session.orgs[0].model.cfg.env.shock_rate == 0.02
+
+
+def test_sliders_stay_inside_the_schema_and_name_their_construct():
+    cfg = ModelConfig()
+    for knob in controls.KNOBS:
+        m = controls.meta(knob.key)
+        assert m["lo"] <= knob.lo < knob.hi <= m["hi"], knob.key
+        assert knob.lo <= m["default"] <= knob.hi, knob.key
+        assert m["construct"] and m["doc"] in controls.tooltip(knob)
+        group, _, name = knob.key.partition(".")
+        assert getattr(getattr(cfg, group), name) == m["default"]
+    labels = {k.label for k in controls.KNOBS}
+    assert {"shared purpose", "ethic of contribution", "coordination cost", "autonomy support", "turbulence",
+            "complexity", "load"} <= labels
+
+
+def test_layout_is_seeded_and_the_same_in_every_regime():
+    a = small(regime="heroic").orgs[0].positions()
+    b = small(regime="distributed").orgs[0].positions()
+    c = small(seed=2).orgs[0].positions()
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+    assert a.shape == (40, 2) and (a >= 0).all() and (a <= 1).all()
+
+
+def test_radial_tree_puts_member_0_in_the_centre():
+    parent = np.array([-1, 0, 0, 1, 1, 2, 2])
+    pos = layout.radial_tree(parent)
+    assert np.allclose(pos[0], 0) and np.allclose(np.hypot(*pos[1:].T)[:2], np.sqrt(0.5))
+
+
+def test_drawing_data_comes_from_the_agent_views():
+    session = small()
+    session.step(20)
+    org = session.orgs[0]
+    shape = network.geometry(org)
+    data = network.frame(org, shape["pos"])
+    agents = org.model.member_agents
+    assert data["status"] == "".join(network.CODES[a.status] for a in agents)
+    assert len(data["radius"].split(",")) == len(data["opacity"].split(",")) == 40
+    working = sum(a.status == WORKING for a in agents)
+    assert data["links"].count("M") == working > 0
+    assert len(shape["xs"].split(",")) == 40 and shape["ties"].count("M") == len(org.chart_edges)
+
+
+def test_hired_members_get_a_place_next_to_their_manager():
+    session = small()
+    org = session.orgs[0]
+    org.model.intervene("hire", 3)
+    pos = org.positions()
+    assert pos.shape == (43, 2)
+    assert len(network.frame(org, pos)["status"]) == 43
+
+
+def test_member_details_read_through_the_agent_view():
+    org = small().orgs[0]
+    info = org.member(0)
+    agent = org.model.member_agents[0]
+    assert info["autonomy"] == agent.autonomy and info["tasks_led"] == agent.led_count
+    assert info["designated_leader"] and org.member(999) is None
+
+
+def test_page_front_end_files_are_installed():
+    assert assets.missing() == [], "solara-assets must provide every file the page loads"
+    assert not any("vuetify3" in p for p in assets.required(vue_3=False))
+
+
+def test_missing_front_end_package_is_detected_and_unpacked(tmp_path):
+    package = "@widgetti/demo-app@1.0.0"
+    assert assets.missing(tmp_path, [package]) == [package]
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        data = b"console.log('ok')"
+        info = tarfile.TarInfo("package/dist/app.js")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    assets.unpack(buffer.getvalue(), tmp_path / package)
+    assert (tmp_path / package / "dist" / "app.js").read_bytes() == data
+    assert assets.missing(tmp_path, [package]) == []
+    assert assets.tarball_url(package) == "https://registry.npmjs.org/@widgetti/demo-app/-/demo-app-1.0.0.tgz"
+
+
+def test_launch_listens_on_localhost_by_default():
+    args = parse_args([])
+    assert (args.host, args.port, args.open) == ("127.0.0.1", 8765, False)
+    assert parse_args(["--host", "0.0.0.0", "--port", "9000"]).port == 9000
+
+
+def test_every_scenario_in_the_menu_builds_on_the_page():
+    session = small()
+    for item in scenarios.menu():
+        assert session.choose_scenario(item.name, controls.defaults()), (item.name, session.error)
+        assert session.step(2) and all(org.steps == 2 for org in session.orgs)
+
+
+def test_scenario_variants_choose_the_pair_in_compare_mode():
+    if "four_keys" not in presets.names():
+        pytest.skip("no four_keys preset")
+    session = small()
+    preset = scenarios.by_name("four_keys")
+    labels = [label for label, _ in preset.variants]
+    assert session.choose_scenario("four_keys", controls.defaults())
+    a, b = session.orgs
+    assert (a.label, b.label) == tuple(labels[:2])
+    assert a.model.cfg.culture.purpose == preset.params["culture"]["purpose"]
+    assert session.update(variant_b=labels.index("hierarchical · none"))
+    assert session.orgs[1].model.cfg.regime.name == "hierarchical"
+    assert session.sides()[1]["regime_fixed"] and not session.sides()[0]["regime_fixed"]
+
+
+@pytest.mark.parametrize("lo, hi, integer", [(0, 6.2, False), (0, 94, True), (-7, 3, False), (0, 0, False),
+                                             (0, 0.35, False), (0, 1234, True)])
+def test_plot_ticks_are_round_and_cover_the_data(lo, hi, integer):
+    from sim.viz.plots import nice_ticks, tick_format
+
+    ticks = nice_ticks(lo, hi, integer=integer)
+    assert ticks[0] <= min(lo, 0) and ticks[-1] >= hi and 2 <= len(ticks) <= 7
+    steps = np.diff(ticks)
+    np.testing.assert_allclose(steps, steps[0])
+    if integer:
+        assert (ticks == np.round(ticks)).all() and tick_format(ticks) == ",.0f"

@@ -1,0 +1,123 @@
+"""The page as a widget tree, without a browser (solara.render): buttons, selects and sliders
+drive the drawing, the plots and the messages."""
+
+from __future__ import annotations
+
+import bqplot
+import ipyvuetify as v
+import pytest
+import solara
+
+from sim.viz.app import Page
+from sim.viz.controls import REGIME_LABELS
+from sim.viz.live import Settings
+from sim.viz.network import NetworkCanvas
+
+
+@pytest.fixture
+def rendered():
+    box, rc = solara.render(Page(Settings(n_members=40)), handle_error=False)
+    yield rc
+    box.close()
+
+
+def button(rc, text):
+    return next(w for w in rc.find(v.Btn).widgets if text in w.children)
+
+
+def select(rc, label):
+    return next(w for w in rc.find(v.Select).widgets if w.label == label)
+
+
+def html(rc) -> str:
+    return "\n".join(w.unsafe_innerHTML or "" for w in rc.find(solara.widgets.HTML).widgets)
+
+
+def canvases(rc):
+    return rc.find(NetworkCanvas).widgets
+
+
+def test_page_draws_the_network_and_six_plots(rendered):
+    (canvas,) = canvases(rendered)
+    assert len(canvas.status) == 40 and canvas.status[0] == "i" and canvas.step == 0
+    assert len(canvas.xs.split(",")) == 40 and canvas.ties
+    assert len(rendered.find(bqplot.Figure).widgets) == 6
+    assert "distributed leadership" in html(rendered)
+
+
+def test_step_advances_the_drawing_and_the_plots(rendered):
+    line = rendered.find(bqplot.Lines).widgets[0]
+    assert len(line.x) == 1
+    button(rendered, "Step").click()
+    button(rendered, "Step").click()
+    assert canvases(rendered)[0].step == 2
+    assert len(rendered.find(bqplot.Lines).widgets[0].x) == 3
+    assert "step 2" in html(rendered)
+
+
+def test_changing_the_regime_rebuilds_the_model(rendered):
+    button(rendered, "Step").click()
+    select(rendered, "Leadership regime").v_model = REGIME_LABELS["heroic"]
+    assert "heroic leadership" in html(rendered)
+    assert canvases(rendered)[0].step == 0
+
+
+def test_leader_leaves_button_marks_member_0_gone(rendered):
+    button(rendered, "The leader leaves").click()
+    assert canvases(rendered)[0].status[0] == "g"
+    assert 'leadsim-leader-status">gone' in html(rendered)
+    assert any("Member 0, the designated leader, left" in str(w.children) for w in rendered.find(v.Alert).widgets)
+
+
+def test_switch_regime_button_switches_the_running_model(rendered):
+    button(rendered, "Step").click()
+    select(rendered, "Switch regime to").v_model = "heroic"
+    button(rendered, "Switch to heroic").click()
+    assert "distributed → heroic" in html(rendered)
+    assert canvases(rendered)[0].step == 1, "a live switch keeps the run going"
+
+
+def test_compare_mode_shows_two_organisations_and_their_difference(rendered):
+    rendered.find(v.BtnToggle).widget.v_model = 1  # the "compare" toggle
+    a, b = canvases(rendered)
+    assert a.xs == b.xs, "the same organisation, drawn the same way"
+    button(rendered, "Step").click()
+    assert [c.step for c in canvases(rendered)] == [1, 1]
+    text = html(rendered)
+    assert "A: distributed" in text and "B: heroic" in text
+    assert "Paired difference in value captured: distributed − heroic" in text
+    assert len(rendered.find(bqplot.Figure).widgets) == 7
+
+
+def test_hovering_a_member_shows_its_details(rendered):
+    canvases(rendered)[0].hovered = 3
+    text = html(rendered)
+    assert "Member 3" in text and "autonomy" in text and "tasks led" in text and "energy" in text
+
+
+def test_bad_slider_combination_shows_a_message_and_stops_stepping(rendered):
+    slider = next(w for w in rendered.find(v.Slider).widgets if "env-complexity" in w.class_)
+    slider.fire_event("change", 6.0)
+    (alert,) = [w for w in rendered.find(v.Alert).widgets if "leadsim-error" in (w.class_ or "")]
+    message = str(alert.children)
+    assert "env.complexity = 6.0 is out of range" in message and "Traceback" not in message
+    assert button(rendered, "Step").disabled and button(rendered, "Play").disabled
+    slider.fire_event("change", 3.0)
+    assert not [w for w in rendered.find(v.Alert).widgets if "leadsim-error" in (w.class_ or "")]
+    assert not button(rendered, "Step").disabled
+
+
+def test_bad_org_file_shows_a_message(rendered):
+    select(rendered, "Org structure").v_model = "from a file (GraphML or edge list)"
+    field = next(w for w in rendered.find(v.TextField).widgets if w.label.startswith("Org chart file"))
+    field.v_model = "/no/such/chart.graphml"
+    field.fire_event("focusout", None)
+    alerts = [str(w.children) for w in rendered.find(v.Alert).widgets]
+    assert any("org.path" in a and "no such file" in a for a in alerts), alerts
+
+
+def test_scenario_with_variants_opens_compare_mode(rendered):
+    select(rendered, "Scenario").v_model = "The hero leaves"
+    text = html(rendered)
+    assert "A: heroic" in text and "B: distributed" in text and "Predict first" in text
+    assert select(rendered, "Org structure").v_model.startswith("hierarchy")
