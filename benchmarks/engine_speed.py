@@ -2,6 +2,7 @@
 
     uv run python benchmarks/engine_speed.py            # the full table (about 10 minutes)
     uv run python benchmarks/engine_speed.py --quick    # 1,000 and 10,000 members only
+    uv run python benchmarks/engine_speed.py --engines agents --sizes 200 2000 10000   # any sizes
 
 Prints, for the default config (distributed regime, flat org):
 - member-steps per second of both engines at 1,000 and 10,000 members, and their ratio,
@@ -65,6 +66,8 @@ def row(r: dict) -> str:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="only the side-by-side sizes")
+    p.add_argument("--engines", nargs="+", choices=["agents", "numba"], help="with --sizes: engines to time")
+    p.add_argument("--sizes", nargs="+", type=int, help="time these sizes only (in this process)")
     p.add_argument("--warmup", type=int, default=60)
     p.add_argument("--steps", type=int, default=40)
     p.add_argument("--one", nargs=2, metavar=("ENGINE", "MEMBERS"), help=argparse.SUPPRESS)
@@ -82,6 +85,11 @@ def main() -> None:
     print(f"config: defaults (distributed, flat); {args.warmup} warm-up + {args.steps} timed steps\n")
     print(f"{'engine':8s} {'members':>10s} {'build s':>8s} {'ms/step':>10s} {'member-steps/s':>15s} {'peak MB':>9s}")
     measure("numba", 200, 1, 1)  # load the compiled kernels before timing
+    if args.sizes:
+        for n in args.sizes:
+            for engine in args.engines or ["agents", "numba"]:
+                print(row(measure(engine, n, args.warmup, args.steps)), flush=True)
+        return
     for n in (1_000, 10_000):
         pair = {engine: measure(engine, n, args.warmup, args.steps) for engine in ("agents", "numba")}
         for r in pair.values():
