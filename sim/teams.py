@@ -1,7 +1,6 @@
 """Team-level rules on the state arrays: coverage, capability, succession inside a team,
 and where reports go. Shared by both engines."""
 
-import numpy as np
 from numba import njit
 
 from .rules import coverage_term, effective_complexity, effort_quality, fit

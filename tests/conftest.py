@@ -6,6 +6,9 @@ runs in well under two minutes on two cores.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -157,3 +160,8 @@ def check_observables(model) -> None:
     assert row["leadership_gini"] == pytest.approx(gini(s.led_count[: s.n]), abs=1e-12)
     assert row["distinct_leads"] == int((s.led_count[: s.n] > 0).sum())
     assert row["tie_count"] == int((s.tie_nbr >= 0).sum()) // 2
+
+
+def leadsim_command(name: str = "leadsim") -> list[str]:
+    """A project command as a user runs it: the script that uv installs beside this Python."""
+    return [str(Path(sys.executable).parent / name)]

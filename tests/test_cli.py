@@ -7,13 +7,13 @@ module-scoped fixture and the tests only read their results.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from conftest import leadsim_command
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["n_members=30", "steps=40", "progress=false"]
@@ -27,13 +27,6 @@ BAD = {
 }
 
 
-def leadsim_command() -> list[str]:
-    script = Path(sys.executable).parent / "leadsim"
-    if script.exists():
-        return [str(script)]
-    if shutil.which("uv"):
-        return ["uv", "run", "--project", str(ROOT), "leadsim"]
-    return [sys.executable, "-c", "from sim.cli import main; main()"]
 
 
 @pytest.fixture(scope="module")

@@ -5,16 +5,15 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from analysis.collect import collect
+from conftest import leadsim_command
 
-LEADSIM = [str(Path(sys.executable).parent / "leadsim")]
+LEADSIM = leadsim_command()
 SMALL = ["n_members=25", "steps=40", "progress=false"]
 # columns that legitimately differ between launchers: wall-clock time
 TIMING = ["seconds"]
@@ -127,7 +126,7 @@ def test_collect_command_works_on_a_partial_sweep(tmp_path):
     sweep(folder, "regime=heroic,distributed", "seed=1", *SMALL)
     victim = sorted(folder.glob("*/summary.json"))[0]
     victim.unlink()
-    done = subprocess.run([str(Path(sys.executable).parent / "leadsim-collect"), str(folder), "--csv"],
+    done = subprocess.run(leadsim_command("leadsim-collect") + [str(folder), "--csv"],
                           capture_output=True, text=True)
     assert done.returncode == 0
     assert "collected 1 finished job(s), 0 failed, 1 missing" in done.stdout

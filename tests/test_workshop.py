@@ -9,7 +9,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import matplotlib.image
@@ -18,6 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from conftest import leadsim_command
 from sim import scenarios
 from sim.model import LeadershipModel
 
@@ -28,14 +28,6 @@ WORKSHOP_PRESETS = {"hero_leaves", "turbulent_market", "burnout", "building_the_
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def leadsim_command() -> list[str]:
-    """The `leadsim` command as a user runs it (as in tests/test_cli.py)."""
-    script = Path(sys.executable).parent / "leadsim"
-    if script.exists():
-        return [str(script)]
-    if shutil.which("uv"):
-        return ["uv", "run", "--project", str(ROOT), "leadsim"]
-    return [sys.executable, "-c", "from sim.cli import main; main()"]
 
 
 @pytest.fixture(scope="module")

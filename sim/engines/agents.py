@@ -8,7 +8,6 @@ show it, members are visited in a shuffled order wherever they act.
 
 from __future__ import annotations
 
-from collections import deque
 
 import numpy as np
 
