@@ -16,6 +16,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 CHROMIUM = os.environ.get("LEADSIM_CHROMIUM", "/usr/bin/chromium")
@@ -194,3 +195,27 @@ def test_bad_settings_show_a_message_and_the_page_lives_on(app):
     app.get_by_role("button", name="Step", exact=True).click()
     header_step(app, 1)
 
+
+def test_a_scenario_with_a_prediction_and_the_csv_export(app):
+    choose(app, "Scenario", "The hero leaves")
+    app.locator(".leadsim-scenario", has_text="Steve Jobs leaves the building").wait_for()
+    app.locator(".leadsim-predict", has_text="Which organisation loses more value after step 150").wait_for()
+    app.locator(".leadsim-org-a .leadsim-header", has_text="A: heroic").first.wait_for()
+    prediction = app.get_by_label("Your prediction")
+    prediction.fill("the hero stalls")
+    prediction.press("Enter")
+    choose(app, "Captures more value", "distributed")
+    choose(app, "Steps per frame", "10")
+    app.get_by_role("button", name="Step", exact=True).click()
+    header_step(app, 10, "a")
+    outcome = app.locator(".leadsim-outcome")
+    outcome.wait_for()
+    assert "distributed captures more value. “the hero stalls”" in outcome.inner_text()
+    assert "After step 10: heroic captured" in outcome.inner_text()
+    with app.expect_download() as download:
+        app.get_by_role("button", name="Metrics (CSV)").click()
+    assert download.value.suggested_filename == "leadsim-hero_leaves.csv"
+    data = pd.read_csv(download.value.path())
+    assert list(data.columns[:2]) == ["organisation", "step"] and len(data) == 2 * 11
+    assert set(data["organisation"]) == {"heroic", "distributed"} and data["step"].max() == 10
+    app.get_by_role("button", name="Charts (PNG)").wait_for()  # its bytes: test_viz_logic.py

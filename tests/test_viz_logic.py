@@ -1,5 +1,5 @@
 """The browser page's logic without a browser: sessions, compare mode, interventions, errors,
-scenarios, sliders, layout, drawing data and offline assets (sim/viz)."""
+scenarios, sliders, layout, drawing data, offline assets, predictions and exports (sim/viz)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import tarfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim import scenarios as presets
 from sim.agents import GONE, WORKING
 from sim.config import ModelConfig
-from sim.viz import assets, controls, layout, network, scenarios
+from sim.viz import assets, controls, debrief, layout, network, scenarios
 from sim.viz.launch import parse_args
 from sim.viz.live import Session, Settings
 
@@ -265,3 +266,74 @@ def test_plot_ticks_are_round_and_cover_the_data(lo, hi, integer):
     np.testing.assert_allclose(steps, steps[0])
     if integer:
         assert (ticks == np.round(ticks)).all() and tick_format(ticks) == ",.0f"
+
+
+# ----- the workshop's prediction and export (sim/viz/debrief.py) --------------------------------
+def test_the_outcome_is_revealed_after_some_steps_while_paused():
+    assert not debrief.revealed(0, playing=False)
+    assert not debrief.revealed(debrief.REVEAL_STEPS, playing=True)
+    assert debrief.revealed(debrief.REVEAL_STEPS, playing=False)
+
+
+def test_a_pick_in_compare_mode_is_checked_against_the_paired_difference():
+    session = small(compare=True, regime="distributed", regime_b="heroic")
+    session.step(30)
+    result = debrief.outcome(session.orgs)
+    diff = session.difference()
+    assert result["step"] == 30 and [o["label"] for o in result["orgs"]] == ["distributed", "heroic"]
+    assert result["difference"] == pytest.approx(diff["total_a"] - diff["total_b"])
+    winner = result["winner"]
+    assert winner == ("distributed" if result["difference"] > 0 else "heroic")
+    loser = ({"distributed", "heroic"} - {winner}).pop()
+    right = debrief.compare(debrief.Prediction("the hero is faster", winner), result)
+    assert right["hit"] is True and f"{winner} captured more" in right["actual"]
+    assert right["predicted"] == f"{winner} captures more value. “the hero is faster”"
+    assert debrief.compare(debrief.Prediction(winner=loser), result)["hit"] is False
+    assert debrief.compare(debrief.Prediction(text="just a note"), result)["hit"] is None
+    assert debrief.compare(debrief.Prediction(winner="gone after a rebuild"), result)["hit"] is None
+
+
+def test_a_level_pair_makes_no_winner():
+    result = {"step": 5, "orgs": [{"label": "A", "value": 2.0, "share": 0.5}, {"label": "B", "value": 2.0,
+                                                                                "share": 0.5}],
+              "difference": 0.0, "winner": ""}
+    checked = debrief.compare(debrief.Prediction(winner="A"), result)
+    assert checked["hit"] is False and "they are level" in checked["actual"]
+
+
+def test_a_predicted_value_share_is_set_beside_the_actual_share():
+    session = small()
+    session.step(40)
+    metrics = session.orgs[0].model.metrics()
+    actual = metrics["value_captured"].sum() / metrics["value_arrived"].sum()
+    result = debrief.outcome(session.orgs)
+    assert "difference" not in result and result["orgs"][0]["share"] == pytest.approx(actual)
+    close = debrief.compare(debrief.Prediction(share=actual + 0.02), result)
+    assert close["hit"] is True and "2 points below the prediction" in close["actual"]
+    far = debrief.compare(debrief.Prediction(share=max(actual - 0.3, 0.0)), result)
+    assert far["hit"] is False and "points above the prediction" in far["actual"]
+    assert debrief.compare(debrief.Prediction(), result) == {
+        "predicted": "no value share given", "hit": None,
+        "actual": f"After step 40: captured {actual:.0%} of the value that arrived."}
+
+
+def test_csv_export_has_one_row_per_step_per_organisation():
+    session = small(compare=True, regime="distributed", regime_b="heroic")
+    session.step(12)
+    data = pd.read_csv(io.BytesIO(debrief.csv_bytes(session.orgs)))
+    assert list(data.columns[:3]) == ["organisation", "step", "regime"]
+    assert {"value_captured", "value_arrived", "backlog", "leadership_gini", "mean_autonomy"} <= set(data.columns)
+    assert len(data) == 2 * 13
+    for label, rows in data.groupby("organisation"):
+        assert rows["step"].tolist() == list(range(13)), label
+    assert set(data["organisation"]) == {"distributed", "heroic"}
+    first = session.orgs[0].model.metrics()
+    np.testing.assert_allclose(data.loc[data.organisation == "distributed", "value_captured"], first["value_captured"])
+
+
+def test_png_export_is_a_picture_of_the_key_series():
+    session = small(compare=True)
+    session.step(12)
+    png = debrief.png_bytes(session.orgs, title="a test")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert 20_000 < len(png) < 2_000_000

@@ -121,3 +121,20 @@ def test_scenario_with_variants_opens_compare_mode(rendered):
     text = html(rendered)
     assert "A: heroic" in text and "B: distributed" in text and "Predict first" in text
     assert select(rendered, "Org structure").v_model.startswith("hierarchy")
+
+
+def test_prediction_box_sets_the_prediction_beside_the_outcome(rendered):
+    select(rendered, "Scenario").v_model = "The hero leaves"
+    assert "Predict first" in html(rendered) and "leadsim-outcome" not in html(rendered)
+    field = next(w for w in rendered.find(v.TextField).widgets if w.label == "Your prediction")
+    field.v_model = "the hero stalls"
+    field.fire_event("focusout", None)
+    select(rendered, "Captures more value").v_model = "distributed"
+    select(rendered, "Steps per frame").v_model = 10
+    button(rendered, "Step").click()
+    text = html(rendered)
+    assert "leadsim-outcome" in text and "distributed captures more value. “the hero stalls”" in text
+    assert "<b>Happened:</b> After step 10: heroic captured" in text and "as predicted" in text
+    select(rendered, "Scenario").v_model = "Default market"  # a new scenario clears the prediction
+    field = next(w for w in rendered.find(v.TextField).widgets if w.label == "Your prediction")
+    assert field.v_model == "" and "leadsim-outcome" not in html(rendered)

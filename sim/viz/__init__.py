@@ -11,5 +11,7 @@ The page steps LeadershipModel on the numba engine and draws it through the Mesa
 - `plots`: live plots and the paired difference of compare mode;
 - `controls`: settings, sliders, step/play/pause/reset, interventions;
 - `compare`, `summary`: the two-organisation view and the headline numbers;
+- `debrief` (logic, no solara) and `workshop` (the box): the room's prediction beside what
+  happened, and the run's export as CSV and PNG;
 - `app`: the page; `assets`: the front-end files for offline use; `launch`: the command.
 """

@@ -21,6 +21,7 @@ from .live import Session, Settings
 from .network import Legend, MemberCard, NetworkView
 from .plots import Plots
 from .summary import OrgHeader
+from .workshop import PredictionBox
 
 log = logging.getLogger("leadsim.viz")
 
@@ -118,6 +119,7 @@ def Page(settings: Settings | None = None):
             RunBar(session, playing, speed, version.value, refresh, redraw)
             Interventions(session, version.value, refresh)
             Messages(session, version)
+            PredictionBox(session, frame, playing).key(f"prediction-{session.settings.scenario}")
             LiveArea(session, frame, version)
 
 

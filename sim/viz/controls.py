@@ -107,21 +107,17 @@ def SettingsPanel(session: Session, version: int, refresh):
     solara.Select("Scenario", values=[titles[n] for n in names], value=titles[s.scenario],
                   on_value=lambda title: apply(session.choose_scenario,
                                                names[[titles[n] for n in names].index(title)], defaults()))
-    # plain HTML, not solara.Markdown: Markdown loads KaTeX from a CDN, which is unreachable offline
-    parts = [html.escape(preset.description)]
-    if preset.predict:
-        parts.append(f"<b>Predict first:</b> {html.escape(preset.predict)}")
-    if preset.watch:
-        parts.append(f"<b>Watch:</b> {html.escape(preset.watch)}")
+    # plain HTML, not solara.Markdown: Markdown loads KaTeX from a CDN, which is unreachable offline.
+    # The "predict first" question and what to watch are in the prediction box (workshop.py).
     solara.HTML(tag="div", unsafe_innerHTML='<div class="leadsim-scenario" style="font-size:13px;line-height:1.4">'
-                + "".join(f"<p style='margin:0 0 6px 0'>{p}</p>" for p in parts if p) + "</div>")
+                f"<p style='margin:0 0 6px 0'>{html.escape(preset.description)}</p></div>")
     solara.ToggleButtonsSingle(value="compare" if s.compare else "single", values=["single", "compare"],
                                on_value=lambda mode: apply(session.update, compare=mode == "compare"))
     sides = session.sides()
     labels = [label for label, _ in preset.variants]
     if labels:  # the scenario's variants choose the organisation(s)
-        names = ["Organisation A", "Organisation B"] if s.compare else ["Variant"]
-        for name, field, side in zip(names, ("variant_a", "variant_b"), sides):
+        boxes = ["Organisation A", "Organisation B"] if s.compare else ["Variant"]
+        for name, field, side in zip(boxes, ("variant_a", "variant_b"), sides):
             current = getattr(s, field) % len(labels)
             solara.Select(name, values=labels, value=labels[current],
                           on_value=lambda label, field=field: apply(session.update, **{field: labels.index(label)}))

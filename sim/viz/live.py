@@ -25,7 +25,7 @@ log = logging.getLogger("leadsim.viz")
 ENGINE = "numba"  # the page always runs the compiled engine; members are drawn through Mesa agent views
 
 # Series the plots read, recorded after every step (names are sim/observe.py's observables).
-SERIES = ("step", "value_captured", "backlog", "failed_total", "tasks_failed", "leadership_gini",
+SERIES = ("step", "value_captured", "value_arrived", "backlog", "failed_total", "tasks_failed", "leadership_gini",
           "distinct_leads", "mean_energy", "share_recovering", "mean_autonomy")
 
 
