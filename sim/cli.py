@@ -141,7 +141,9 @@ def app(cfg: DictConfig) -> None:
         job = hc.job.override_dirname or str(hc.job.num)
         design = {"design": cfg.design, "design_row": cfg.design_row} if cfg.design_row >= 0 else {}
         status = run_job(mcfg, out, list(hc.overrides.task), job, design)
-        log.info(f"job {hc.job.num} [{job}]: {status}")
+        # joblib's workers get NUMBA_NUM_THREADS = cores / workers, so jobs do not oversubscribe
+        threads = os.environ.get("NUMBA_NUM_THREADS", "all cores")
+        log.info(f"job {hc.job.num} [{job}]: {status} (NUMBA_NUM_THREADS={threads})")
         return
     runs, title = side_by_side(cfg, mcfg)
     started = time.perf_counter()

@@ -47,7 +47,6 @@ class State:
 
     # ----- members -------------------------------------------------------------------------
     def _init_members(self, n: int, parent: np.ndarray) -> None:
-        cfg, K = self.cfg, self.K
         gen = rng.generator(self.seed, rng.INIT)
         self.skill, self.energy, self.autonomy = self._new_member_traits(gen, n, 1.0)
         self.parent = parent.astype(np.int64)
@@ -59,7 +58,6 @@ class State:
         self.done_count = np.zeros(n, dtype=np.int64)
         self.initiated = np.zeros(n, dtype=np.int64)
         self.burnout_days = 0
-        del K, cfg
 
     def _new_member_traits(self, gen, n, skill_scale):
         """Skills (one strong specialty), energy and autonomy for n new members."""
