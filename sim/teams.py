@@ -160,3 +160,26 @@ def wants_restaffing(t, step, status, chosen, report, req, req_version, team, te
     if coverage(req[t], team[t], team_size[t], skill) >= restaff_below:
         return False
     return req_version[t] != restaff_version[t] or step - restaff_sent[t] >= restaff_retry
+
+
+@njit(cache=True)
+def start_task(t, lead, chosen, decider, step, max_radius, status, lead_of, chosen_of, decider_of, team, team_size,
+               task_of, role_lead, led_count, invite_radius, report, started):
+    """Task t becomes active with `lead` alone on its team (chosen: self-organised). Returns True
+    when this is the task's first start, which the engines count (a task re-staffed after its team
+    emptied starts again without counting twice)."""
+    status[t] = ACTIVE
+    lead_of[t] = lead
+    chosen_of[t] = chosen
+    decider_of[t] = decider
+    team[t, 0] = lead
+    team_size[t] = 1
+    task_of[lead] = t
+    role_lead[lead] = True
+    led_count[lead] += 1
+    invite_radius[t] = min(2, max_radius)
+    report[t] = NO_REPORT
+    if started[t] >= 0:
+        return False
+    started[t] = step
+    return True

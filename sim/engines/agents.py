@@ -17,7 +17,8 @@ from ..rules import (coordination_cost, faded_trust, fit, forgotten, learned_by_
                      motivated, progress_rate, recovered_energy, spent_energy, strengthened_trust)
 from ..state import (ACTIVE, DISTRIBUTED, DONE, FAILED, HEROIC, HIERARCHICAL, IN_INBOX, IN_TRANSIT, NEW_TASK,
                      NO_REPORT, OPEN, RESTAFF)
-from ..teams import capability, coverage, leave_team, mean_trust_to_team, send_report, wants_restaffing
+from ..teams import (capability, coverage, leave_team, mean_trust_to_team, send_report, start_task,
+                     wants_restaffing)
 
 
 class Tally(dict):
@@ -173,19 +174,9 @@ class AgentsEngine:
 
     def start_task(self, t: int, lead: int, chosen: bool, decider: int, tally: Tally) -> None:
         s = self.state
-        s.task_status[t] = ACTIVE
-        s.lead[t] = lead
-        s.chosen[t] = chosen
-        s.decider[t] = decider
-        s.team[t, 0] = lead
-        s.team_size[t] = 1
-        s.task_of[lead] = t
-        s.role_lead[lead] = True
-        s.led_count[lead] += 1
-        s.invite_radius[t] = min(2, self.cfg.regime.max_radius)
-        s.report[t] = NO_REPORT
-        if s.started[t] < 0:
-            s.started[t] = s.step
+        if start_task(t, lead, chosen, decider, s.step, self.cfg.regime.max_radius, s.task_status, s.lead, s.chosen,
+                      s.decider, s.team, s.team_size, s.task_of, s.role_lead, s.led_count, s.invite_radius,
+                      s.report, s.started):
             tally["started"] += 1
             tally["started_chosen"] += int(chosen)
             tally["wait_sum"] += s.step - s.born[t]

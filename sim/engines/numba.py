@@ -21,7 +21,8 @@ from ..rules import (benefit, claim_probability, coordination_cost, faded_trust,
                      spent_energy, strengthened_trust, task_score)
 from ..state import (ACTIVE, DISTRIBUTED, DONE, FAILED, HEROIC, HIERARCHICAL, IN_INBOX, IN_TRANSIT, NEW_TASK,
                      NO_REPORT, OPEN, RESTAFF)
-from ..teams import capability, coverage, leave_team, mean_trust_to_team, send_report, support, wants_restaffing
+from ..teams import (capability, coverage, leave_team, mean_trust_to_team, send_report, start_task, support,
+                     wants_restaffing)
 
 # Tally slots: what happened in one step (read by sim/observe.py through Tally below).
 TALLY_KEYS = ("arrived", "value_arrived", "started", "started_chosen", "done", "failed", "value_captured",
@@ -104,19 +105,8 @@ def _path_trust(G, source, radius, mark, stamp, layer_mark, value, queue):
 
 @njit(cache=True)
 def _start_task(M, T, P, t, lead, chosen, decider, tally):
-    T.status[t] = ACTIVE
-    T.lead[t] = lead
-    T.chosen[t] = chosen
-    T.decider[t] = decider
-    T.team[t, 0] = lead
-    T.team_size[t] = 1
-    M.task_of[lead] = t
-    M.role_lead[lead] = True
-    M.led_count[lead] += 1
-    T.invite_radius[t] = min(2, P.max_radius)
-    T.report[t] = NO_REPORT
-    if T.started[t] < 0:
-        T.started[t] = P.step
+    if start_task(t, lead, chosen, decider, P.step, P.max_radius, T.status, T.lead, T.chosen, T.decider, T.team,
+                  T.team_size, M.task_of, M.role_lead, M.led_count, T.invite_radius, T.report, T.started):
         tally[T_STARTED] += 1
         if chosen:
             tally[T_STARTED_CHOSEN] += 1
