@@ -39,7 +39,7 @@ class LeadershipModel(mesa.Model):
         self._member_agents: list[Member] = []
         self.grid = None
         self.engine = self._make_engine()
-        self.observables = observe.step_row(self.state, _empty_tally(), self.totals)
+        self.observables = observe.step_row(self.state, observe.Tally(), self.totals)
         self.datacollector = mesa.DataCollector(
             model_reporters={key: _reporter(key) for key in self.observables})
         self.datacollector.collect(self)
@@ -123,9 +123,3 @@ class LeadershipModel(mesa.Model):
 
 def _reporter(key):
     return lambda model: model.observables[key]
-
-
-def _empty_tally() -> dict:
-    from .engines.agents import Tally
-
-    return Tally()

@@ -18,6 +18,26 @@ from .teams import coverage
 REGIME_NAMES = {0: "heroic", 1: "hierarchical", 2: "distributed"}
 
 
+class Tally(dict):
+    """Counts of what happened in one step, read by the observables."""
+
+    KEYS = ("arrived", "value_arrived", "started", "started_chosen", "done", "failed", "value_captured",
+            "wait_sum", "wait_n", "cycle_sum", "cycle_n", "decisions", "escalations", "restaffs", "restaff_requests")
+
+    FLOATS = ("value_arrived", "value_captured")
+
+    def __init__(self):
+        super().__init__({k: 0.0 if k in self.FLOATS else 0 for k in self.KEYS})
+
+    @classmethod
+    def from_array(cls, values) -> "Tally":
+        """A tally kept as an array in KEYS order (the compiled engine's form)."""
+        out = cls()
+        for key, value in zip(cls.KEYS, values):
+            out[key] = float(value) if key in cls.FLOATS else int(value)
+        return out
+
+
 def _ratio(a: float, b: float) -> float:
     return a / b if b else math.nan
 

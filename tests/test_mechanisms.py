@@ -10,7 +10,7 @@ from conftest import StartRecorder, in_subtree, live_tasks, make_model, run, tea
 
 from sim import events
 from sim.agents import Member
-from sim.engines.agents import Tally
+from sim.observe import Tally
 from sim.rules import fit
 from sim.state import ACTIVE, IN_INBOX, NEW_TASK, NO_REPORT, OPEN, RESTAFF
 from sim.teams import leave_team

@@ -17,20 +17,9 @@ from ..rules import (coordination_cost, faded_trust, fit, forgotten, learned_by_
                      motivated, progress_rate, recovered_energy, spent_energy, strengthened_trust)
 from ..state import (ACTIVE, DISTRIBUTED, DONE, FAILED, HEROIC, HIERARCHICAL, IN_INBOX, IN_TRANSIT, NEW_TASK,
                      NO_REPORT, OPEN, RESTAFF)
+from ..observe import Tally
 from ..teams import (capability, coverage, leave_team, mean_trust_to_team, send_report, start_task,
                      wants_restaffing)
-
-
-class Tally(dict):
-    """Counts of what happened in one step, read by the observables."""
-
-    KEYS = ("arrived", "value_arrived", "started", "started_chosen", "done", "failed", "value_captured",
-            "wait_sum", "wait_n", "cycle_sum", "cycle_n", "decisions", "escalations", "restaffs", "restaff_requests")
-
-    FLOATS = ("value_arrived", "value_captured")
-
-    def __init__(self):
-        super().__init__({k: 0.0 if k in self.FLOATS else 0 for k in self.KEYS})
 
 
 class AgentsEngine:

@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit
 
 from .. import environment, events
+from ..observe import Tally
 from ..rng import CLAIM, INTEREST, JOIN, NEW_TIE, REPORT_LOSS, uniform
 from ..rules import (benefit, claim_probability, coordination_cost, faded_trust, fit, forgotten, join_probability,
                      learned_by_doing, learned_from_peers, motivated, progress_rate, readiness, recovered_energy,
@@ -24,12 +25,10 @@ from ..state import (ACTIVE, DISTRIBUTED, DONE, FAILED, HEROIC, HIERARCHICAL, IN
 from ..teams import (capability, coverage, leave_team, mean_trust_to_team, send_report, start_task, support,
                      wants_restaffing)
 
-# Tally slots: what happened in one step (read by sim/observe.py through Tally below).
-TALLY_KEYS = ("arrived", "value_arrived", "started", "started_chosen", "done", "failed", "value_captured",
-              "wait_sum", "wait_n", "cycle_sum", "cycle_n", "decisions", "escalations", "restaffs",
-              "restaff_requests")
+# The step's tally as an array, one slot per key of sim.observe.Tally, in its order.
+TALLY_KEYS = Tally.KEYS
 (T_ARRIVED, T_VALUE_ARRIVED, T_STARTED, T_STARTED_CHOSEN, T_DONE, T_FAILED, T_VALUE_CAPTURED, T_WAIT_SUM,
- T_WAIT_N, T_CYCLE_SUM, T_CYCLE_N, T_DECISIONS, T_ESCALATIONS, T_RESTAFFS, T_RESTAFF_REQUESTS) = range(15)
+ T_WAIT_N, T_CYCLE_SUM, T_CYCLE_N, T_DECISIONS, T_ESCALATIONS, T_RESTAFFS, T_RESTAFF_REQUESTS) = range(len(TALLY_KEYS))
 
 Members = namedtuple("Members", "skill energy autonomy task_of role_lead recover_until gone led_count done_count "
                                 "initiated parent has_reports tin tout order present_ids")
@@ -604,8 +603,6 @@ class NumbaEngine:
         return M, G, T, P
 
     def step(self):
-        from .agents import Tally
-
         s, cfg = self.state, self.cfg
         s.progressed[: s.n_tasks] = False
         tally = np.zeros(len(TALLY_KEYS))
@@ -640,10 +637,7 @@ class NumbaEngine:
         s.add_ties(sorted((int(a), int(b)) for a, b in pairs), cfg.culture.trust_new)
         clock("ties and burnout")
         events.apply_due(s, self.model.events)
-        out = Tally()
-        for k, key in enumerate(TALLY_KEYS):
-            out[key] = tally[k] if key in ("value_arrived", "value_captured") else int(tally[k])
-        return out
+        return Tally.from_array(tally)
 
 
 class _Clock:
