@@ -135,6 +135,8 @@ def app(cfg: DictConfig) -> None:
         mcfg = job_model_config(cfg)
     except ConfigError as exc:
         raise SystemExit(f"leadsim: error: {exc}") from None
+    if mcfg.n_members != cfg.n_members:  # org=file: the chart says how many members there are
+        log.warning(f"org=file: the chart has {mcfg.n_members} members; n_members={cfg.n_members} is not used")
     hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
     if hc.mode == RunMode.MULTIRUN:

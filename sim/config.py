@@ -10,13 +10,14 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
-import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, List, Optional
 
 ORGS = ("hierarchy", "flat", "teams", "star", "file")
 REGIMES = ("heroic", "hierarchical", "distributed")
 ENGINES = ("agents", "numba")
+ENV_DIR = Path(__file__).resolve().parents[1] / "configs" / "env"  # the env group's named presets
 
 
 class ConfigError(ValueError):
@@ -158,12 +159,14 @@ def _assign(obj, values: dict, prefix: str) -> None:
         setattr(obj, key, value)
 
 
-def make_config(config: Any = None, **kwargs) -> ModelConfig:
+def make_config(config: Any = None, chart=None, **kwargs) -> ModelConfig:
     """Build a validated ModelConfig from a config object or dict plus keyword overrides.
 
     Groups may be given as dicts (`env={"turbulence": 0.5}`), as dataclasses, or by name for
     `org` and `regime` (`org="teams"`). Any leaf that is unique across groups may be given flat
     (`turbulence=0.5`). Events may be a list of strings or a single comma-separated string.
+    `env` may also name a preset of configs/env/ (`env="turbulent"`). `chart` is an org chart
+    parsed in memory (sim.chart.Chart) for `org="file"` without a path.
     """
     cfg = ModelConfig()
     if config is not None:
@@ -173,6 +176,8 @@ def make_config(config: Any = None, **kwargs) -> ModelConfig:
             group = getattr(cfg, key)
             if key == "events" and not isinstance(value, (dict, EventsConfig)) and not _is_mapping(value):
                 value = {"schedule": value}
+            elif key == "env" and isinstance(value, str):
+                value = env_preset(value)
             elif isinstance(value, str):
                 value = {"name": value}
             _assign(group, _as_dict(value), key + ".")
@@ -183,8 +188,25 @@ def make_config(config: Any = None, **kwargs) -> ModelConfig:
         else:
             raise _unknown(key, [f.name for f in dataclasses.fields(ModelConfig)] + list(LEAVES))
     cfg.events.schedule = _event_list(cfg.events.schedule)
-    validate(cfg)
+    validate(cfg, chart)
     return cfg
+
+
+def env_names() -> list[str]:
+    return sorted(p.stem for p in ENV_DIR.glob("*.yaml"))
+
+
+def env_preset(name: str) -> dict:
+    """The values of a named environment, configs/env/<name>.yaml, as `env=<name>` gives them on
+    the command line (a preset's Hydra defaults list is the default environment)."""
+    import yaml
+
+    path = ENV_DIR / f"{name}.yaml"
+    if name not in env_names():
+        raise ConfigError(f"env = {name!r} is not a preset; choose one of: {', '.join(env_names())} "
+                          "(or give values, e.g. env={'turbulence': 0.1})")
+    raw = yaml.safe_load(path.read_text()) or {}
+    return {k: v for k, v in raw.items() if k != "defaults"}
 
 
 def _is_mapping(value) -> bool:
@@ -235,8 +257,33 @@ def _check_leaf(key: str, f: dataclasses.Field, value) -> None:
         raise ConfigError(f"{key} = {value!r} is out of range; allowed [{lo}, {hi}]")
 
 
-def validate(cfg: ModelConfig) -> ModelConfig:
-    """Check every parameter against its declared range; raise ConfigError naming the key."""
+def _plain(value):
+    """A numpy scalar (np.int64(60), np.float32(0.5), as designs and DataFrames give them) as the
+    Python value it holds; anything else as it is."""
+    if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        return value.item()
+    return value
+
+
+def _plain_values(cfg: ModelConfig) -> None:
+    for f in dataclasses.fields(cfg):
+        obj = getattr(cfg, f.name) if f.name in GROUPS else cfg
+        names = [g.name for g in dataclasses.fields(obj)] if f.name in GROUPS else [f.name]
+        for name in names:
+            value = getattr(obj, name)
+            if isinstance(value, list):
+                setattr(obj, name, [_plain(v) for v in value])
+            else:
+                setattr(obj, name, _plain(value))
+
+
+def validate(cfg: ModelConfig, chart=None) -> ModelConfig:
+    """Check every parameter against its declared range; raise ConfigError naming the key.
+
+    For `org=file` the chart is parsed here (once per file), so that a bad chart stops a run or
+    a whole sweep before anything starts; the organisation then has the chart's size. `chart` is
+    a chart already parsed in memory (sim.chart.Chart), as the page's uploads are."""
+    _plain_values(cfg)
     for f in dataclasses.fields(cfg):
         if f.name in GROUPS:
             group = getattr(cfg, f.name)
@@ -265,14 +312,21 @@ def validate(cfg: ModelConfig) -> ModelConfig:
         if cfg.org.k >= cfg.n_members:
             raise ConfigError(f"org.k = {cfg.org.k} is out of range; allowed [2, n_members-1 = {cfg.n_members - 1}]")
     if cfg.org.name == "file":
-        path = cfg.org.path
-        if not path:
-            raise ConfigError("org.path is missing; `org=file` needs org.path=<GraphML or edge-list file>")
-        if not os.path.isfile(path):
-            raise ConfigError(f"org.path = {path!r}: no such file")
-    from .events import parse_schedule  # late import: events depend on this module
+        if chart is None:
+            if not cfg.org.path:
+                raise ConfigError("org.path is missing; `org=file` needs org.path=<GraphML or edge-list file>")
+            from .chart import read  # late import: charts depend on this module
+
+            chart = read(cfg.org.path)
+        cfg.n_members = chart.n  # the chart says how many members there are
+    elif cfg.org.path:
+        raise ConfigError(f"org.path = {cfg.org.path!r} is set, but org = {cfg.org.name!r}; "
+                          "org.path is used only with org=file")
+    from .capacity import check_fits  # late imports: both depend on this module
+    from .events import parse_schedule
 
     parse_schedule(cfg.events.schedule, cfg.steps)
+    check_fits(cfg)
     return cfg
 
 

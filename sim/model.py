@@ -25,15 +25,18 @@ class LeadershipModel(mesa.Model):
     parameter with its range is in docs/ODD.md). Groups may be given as dicts or by name
     (`org="teams"`, `env={"turbulence": 0.1}`), and any unique leaf by itself
     (`turbulence=0.1`). A `config` (ModelConfig, dict or Hydra DictConfig) is applied first;
-    keywords given explicitly override it.
+    keywords given explicitly override it. `chart` is an org chart already parsed in memory
+    (`sim.chart.parse(data, filename)`), for `org="file"` without a path.
     """
 
-    def __init__(self, regime=None, org=None, n_members=None, seed=None, engine=None, config=None, **params):
+    def __init__(self, regime=None, org=None, n_members=None, seed=None, engine=None, config=None, chart=None,
+                 **params):
         given = dict(regime=regime, org=org, n_members=n_members, seed=seed, engine=engine)
         given = {k: v for k, v in given.items() if v is not None}
-        self.cfg: ModelConfig = make_config(config, **given, **params)
+        self.cfg: ModelConfig = make_config(config, chart=chart, **given, **params)
         super().__init__(rng=self.cfg.seed)
-        self.state = State(self.cfg)
+        self.chart = chart
+        self.state = State(self.cfg, chart)
         self.events = events_mod.parse_schedule(self.cfg.events.schedule, self.cfg.steps)
         self.totals: dict = {}
         self._member_agents: list[Member] = []
@@ -115,7 +118,7 @@ class LeadershipModel(mesa.Model):
         if not self.events:
             return []
         control_cfg = dataclasses.replace(self.cfg, events=dataclasses.replace(self.cfg.events, schedule=[]))
-        control = LeadershipModel(config=control_cfg)
+        control = LeadershipModel(config=control_cfg, chart=self.chart)
         control.run_for(self.steps)
         mine, theirs = self.metrics(), control.metrics()
         return [{"event": str(e), **observe.event_impact(mine, theirs, e.step)} for e in self.events]

@@ -7,8 +7,6 @@ Builders are vectorised, O(N k), so that a million members build in seconds.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 from numba import njit
 
@@ -72,52 +70,9 @@ def star(n: int):
     return n, _unique_edges(ids, np.zeros(n - 1, dtype=np.int64)), parent
 
 
-def from_file(path: str):
-    """A GraphML or edge-list org chart. Nodes are renumbered in file order; the first node is
-    member 0 unless a node has no `manager` while others do. An optional `manager` node
-    attribute gives the reporting lines; otherwise they are the breadth-first tree from member 0.
-    """
-    import networkx as nx
-
-    if not os.path.isfile(path):
-        raise ConfigError(f"org.path = {path!r}: no such file")
-    if path.lower().endswith((".graphml", ".xml")):
-        try:
-            graph = nx.read_graphml(path)
-        except Exception as exc:  # networkx raises many types for malformed files
-            raise ConfigError(f"org.path = {path!r} is not readable GraphML: {exc}") from None
-    else:
-        graph = read_edge_list(path)
-    graph = nx.Graph(graph)
-    if graph.number_of_nodes() < 2:
-        raise ConfigError(f"org.path = {path!r} has {graph.number_of_nodes()} members; at least 2 are needed")
-    nodes = list(graph.nodes)
-    managers = {v: d.get("manager") for v, d in graph.nodes(data=True)}
-    roots = [v for v in nodes if managers[v] in (None, "")]
-    if any(managers[v] not in (None, "") for v in nodes) and len(roots) == 1:
-        nodes.remove(roots[0])
-        nodes.insert(0, roots[0])
-    index = {v: i for i, v in enumerate(nodes)}
-    n = len(nodes)
-    e = np.array([(index[u], index[v]) for u, v in graph.edges], dtype=np.int64).reshape(-1, 2)
-    edges = _unique_edges(e[:, 0], e[:, 1])
-    if any(managers[v] not in (None, "") for v in nodes):
-        parent = np.full(n, -1, dtype=np.int64)
-        for v in nodes[1:]:
-            m = managers[v]
-            if m in (None, "") or str(m) not in index and m not in index:
-                raise ConfigError(f"org.path = {path!r}: member {v!r} has manager {m!r}, which is not a node")
-            parent[index[v]] = index[m] if m in index else index[str(m)]
-        if not reaches_root(parent):
-            raise ConfigError(f"org.path = {path!r}: the `manager` attributes do not form one tree rooted at {nodes[0]!r}")
-        edges = _unique_edges(np.concatenate([edges[:, 0], np.arange(1, n)]), np.concatenate([edges[:, 1], parent[1:]]))
-    else:
-        parent = bfs_parent(n, edges)
-    return n, edges, parent
-
-
-def build(cfg: OrgConfig, n: int, seed: int):
-    """Build the structure named in `cfg`: (n, edges, parent)."""
+def build(cfg: OrgConfig, n: int, seed: int, chart=None):
+    """Build the structure named in `cfg`: (n, edges, parent). For `file`, `chart` is a chart
+    already parsed in memory (sim.chart.Chart), else the one at `cfg.path`."""
     gen = rng.generator(seed, rng.ORG)
     if cfg.name == "hierarchy":
         return hierarchy(n, cfg.span)
@@ -128,7 +83,10 @@ def build(cfg: OrgConfig, n: int, seed: int):
     if cfg.name == "star":
         return star(n)
     if cfg.name == "file":
-        return from_file(cfg.path)
+        from .chart import read
+
+        chart = chart or read(cfg.path)
+        return chart.n, chart.edges, chart.parent
     raise ConfigError(f"org.name = {cfg.name!r} is not allowed")
 
 
@@ -224,25 +182,6 @@ def reporting_lines(parent, outside):
                 tout[v] = visited
                 top -= 1
     return depth, tin, tout, order[:visited]
-
-
-def read_edge_list(path: str):
-    """An edge list: one tie `u v` per line; `#` starts a comment. Anything else is an error."""
-    import networkx as nx
-
-    graph = nx.Graph()
-    try:
-        lines = open(path, encoding="utf-8").read().splitlines()
-    except (UnicodeDecodeError, OSError) as exc:
-        raise ConfigError(f"org.path = {path!r} is not a readable edge list: {exc}") from None
-    for number, line in enumerate(lines, start=1):
-        words = line.split("#", 1)[0].split()
-        if not words:
-            continue
-        if len(words) != 2:
-            raise ConfigError(f"org.path = {path!r} line {number}: expected 'member member', got {line.strip()!r}")
-        graph.add_edge(*words)
-    return graph
 
 
 def reaches_root(parent: np.ndarray) -> bool:

@@ -44,6 +44,12 @@ def compare_regimes(cfg: ModelConfig, regimes, progress: bool = False) -> tuple[
                     for name in regimes], progress)
 
 
+# The process's umask, read once at import (reading it means setting it, which is not
+# thread-safe later, when a page or a launcher may have threads writing files).
+UMASK = os.umask(0o022)
+os.umask(UMASK)
+
+
 def write_atomic(path: Path, write) -> Path:
     """Write through a temporary file in the same folder, then rename: never a half-written file."""
     path = Path(path)
@@ -52,6 +58,9 @@ def write_atomic(path: Path, write) -> Path:
     os.close(fd)
     try:
         write(tmp)
+        # mkstemp makes the file private (0600); results are for collaborators on shared storage
+        # too, so they get the mode any new file gets here (0644 under the usual umask)
+        os.chmod(tmp, 0o666 & ~UMASK)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

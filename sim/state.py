@@ -27,13 +27,13 @@ class State:
     """All mutable model state. Arrays are sized by capacity; `n` members and `n_tasks` live
     task slots are in use. Live tasks sit in slots 0..n_tasks-1 in order of birth."""
 
-    def __init__(self, cfg: ModelConfig):
+    def __init__(self, cfg: ModelConfig, chart=None):
         self.cfg = cfg
         self.seed = cfg.seed
         self.K = cfg.member.n_domains
         self.step = 0
         self.regime = REGIME_CODES[cfg.regime.name]
-        n, edges, parent = org.build(cfg.org, cfg.n_members, cfg.seed)
+        n, edges, parent = org.build(cfg.org, cfg.n_members, cfg.seed, chart)
         self.n = n
         self.n0 = n  # task arrivals scale with the initial headcount, so events do not change the stream
         self._init_members(n, parent)

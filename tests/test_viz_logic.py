@@ -3,8 +3,10 @@ scenarios, sliders, layout, drawing data, offline assets, predictions and export
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import tarfile
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +18,7 @@ from sim.agents import GONE, WORKING
 from sim.config import ModelConfig
 from sim.viz import assets, controls, debrief, layout, network, scenarios
 from sim.viz.launch import parse_args
-from sim.viz.live import Session, Settings
+from sim.viz.live import MAX_CHART_BYTES, MAX_MEMBERS, Session, Settings, readable
 
 SMALL = {"n_members": 40}
 
@@ -74,21 +76,59 @@ def test_bad_slider_combination_gives_readable_message_and_keeps_last_organisati
 
 
 @pytest.mark.parametrize("content, message", [
-    (b"a b\nb\n", "expected 'member member'"),
-    (b"", "at least 2 are needed"),
+    (b"a b\nb\n", "line 2: expected two member names separated by a space, found 1 field"),
+    (b"", "has 0 members; at least 2 are needed"),
 ])
 def test_bad_org_file_gives_readable_message(content, message):
     session = small()
+    session.update(org="file")
     assert not session.use_org_file("chart.edgelist", content)
     assert message in session.error and session.settings.org == "file"
 
 
-def test_bad_graphml_and_missing_file_give_readable_messages():
+def test_bad_graphml_gives_a_message_with_the_line_and_no_file_text():
     session = small()
-    assert not session.use_org_file("chart.graphml", b"<graphml><not closed")
-    assert "is not readable GraphML" in session.error
-    assert not session.update(org="file", org_path="/no/such/chart.graphml")
-    assert "no such file" in session.error
+    assert not session.use_org_file("chart.graphml", b"<graphml><secret-text-here")
+    assert "line 1, column" in session.error and "malformed XML" in session.error
+    assert "secret" not in session.error
+
+
+def test_org_file_never_opens_a_server_path():
+    """The settings hold only an uploaded chart: there is no path for a visitor to choose."""
+    assert "org_path" not in {f.name for f in dataclasses.fields(Settings)}
+    session = small()
+    assert not session.update(org="file")  # nothing uploaded yet
+    assert "drop a GraphML or edge-list chart" in session.error
+
+
+def test_uploaded_chart_is_parsed_in_memory_and_leaves_no_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    tempfile.tempdir = None  # re-read TMPDIR
+    try:
+        session = small()
+        assert session.use_org_file("chart.edgelist", b"a b\nb c\nc d\n")
+        assert session.orgs[0].model.state.n == 4
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        tempfile.tempdir = None
+
+
+def test_uploaded_chart_over_the_size_cap_is_refused():
+    session = small()
+    big = b"a b\n" * (MAX_CHART_BYTES // 4 + 1)
+    assert not session.use_org_file("chart.edgelist", big)
+    assert f"the limit is {MAX_CHART_BYTES:,} bytes" in session.error
+
+
+def test_members_above_the_page_cap_are_refused_before_building():
+    session = small()
+    assert not session.update(n_members=MAX_MEMBERS + 1)
+    assert f"n_members = {MAX_MEMBERS + 1:,} is more than this page serves; allowed [2, {MAX_MEMBERS:,}]" in session.error
+
+
+def test_errors_other_than_settings_never_show_their_text():
+    message = readable(OSError("/etc/shadow: root:$6$secret"))
+    assert "shadow" not in message and "secret" not in message and "OSError" in message
 
 
 def test_good_org_file_is_drawn():

@@ -7,6 +7,7 @@ import bqplot
 import ipyvuetify as v
 import pytest
 import solara
+from solara.components.file_drop import FileDropZone
 
 from sim.viz.app import Page
 from sim.viz.controls import REGIME_LABELS
@@ -107,13 +108,14 @@ def test_bad_slider_combination_shows_a_message_and_stops_stepping(rendered):
     assert not button(rendered, "Step").disabled
 
 
-def test_bad_org_file_shows_a_message(rendered):
+def test_org_from_a_file_takes_an_upload_and_no_server_path(rendered):
     select(rendered, "Org structure").v_model = "from a file (GraphML or edge list)"
-    field = next(w for w in rendered.find(v.TextField).widgets if w.label.startswith("Org chart file"))
-    field.v_model = "/no/such/chart.graphml"
-    field.fire_event("focusout", None)
+    assert not [w for w in rendered.find(v.TextField).widgets if "chart" in (w.label or "").lower()], \
+        "no field takes a path on the server"
     alerts = [str(w.children) for w in rendered.find(v.Alert).widgets]
-    assert any("org.path" in a and "no such file" in a for a in alerts), alerts
+    assert any("drop a GraphML or edge-list chart" in a for a in alerts), alerts
+    (drop,) = rendered.find(FileDropZone).widgets
+    assert drop.label.startswith("Drop a GraphML or edge-list chart here")
 
 
 def test_scenario_with_variants_opens_compare_mode(rendered):

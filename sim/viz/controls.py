@@ -17,7 +17,7 @@ import solara
 
 from ..config import ORGS, REGIMES, ModelConfig
 from . import scenarios
-from .live import Session
+from .live import MAX_CHART_BYTES, MAX_MEMBERS, Session
 
 ORG_LABELS = {"hierarchy": "hierarchy (a tree of managers)", "flat": "flat (a small world)",
               "teams": "teams (a team of teams)", "star": "star (everyone tied to member 0)",
@@ -131,13 +131,16 @@ def SettingsPanel(session: Session, version: int, refresh):
                     lambda r, field=field: apply(session.update, **{field: r}))
     _select("Org structure", ORGS, ORG_LABELS, s.org, lambda o: apply(session.update, org=o))
     if s.org == "file":
-        solara.InputText("Org chart file (path on this computer)", value=s.org_path,
-                         on_value=lambda p: apply(session.update, org_path=p.strip()), continuous_update=False)
-        solara.FileDrop(label="…or drop a GraphML or edge-list file here",
+        # an upload only: the page never opens a path on the server, whoever is typing
+        solara.FileDrop(label=f"Drop a GraphML or edge-list chart here (up to {MAX_CHART_BYTES // 2**20} MB, "
+                              f"{MAX_MEMBERS:,} members)",
                         on_file=lambda f: apply(session.use_org_file, f["name"], f["data"]), lazy=False)
+        if s.org_chart is not None:
+            solara.Text(f"{s.org_chart.source}: {s.org_chart.n} members",
+                        style={"font-size": "12px", "color": "#666"})
     with solara.Row(gap="12px"):
-        solara.InputInt("Members", value=int(s.n_members), continuous_update=False,
-                        on_value=lambda n: apply(session.update, n_members=n))
+        solara.InputInt(f"Members (up to {MAX_MEMBERS:,})", value=int(s.n_members), continuous_update=False,
+                        disabled=s.org == "file", on_value=lambda n: apply(session.update, n_members=n))
         solara.InputInt("Seed", value=int(s.seed), continuous_update=False,
                         on_value=lambda n: apply(session.update, seed=n))
     solara.Text("Culture, work and environment (hover a name for its meaning):",

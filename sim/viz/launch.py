@@ -4,6 +4,10 @@
     uv run leadsim-viz --port 9000 --open    # another port, and open the default browser
     uv run leadsim-viz --host 0.0.0.0        # reachable from other machines on the network
 
+Listening beyond loopback is a deliberate act: it prints a warning, and the page then answers
+only requests that carry the random token in the printed address (see sim/viz/gate.py). Every
+request must also name a host this server is served on, which blocks DNS rebinding.
+
 Works with no internet: every front-end file is served from the virtual environment (see
 sim/viz/assets.py), and solara's version check and usage telemetry are switched off.
 """
@@ -45,18 +49,40 @@ def warm_up() -> None:
     LiveOrg("warm-up", {"n_members": 20, "org": {"name": "flat", "k": 4}}).step()
 
 
-def announce_when_ready(host: str, port: int, shown: str) -> None:
+def announce_when_ready(host: str, port: int, shown: str, open_browser: bool = False) -> None:
     def wait():
         target = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)
         for _ in range(600):
             try:
                 with socket.create_connection((target, port), timeout=0.5):
                     print(f"leadsim page ready: {shown}  (Ctrl+C stops it)", flush=True)
+                    if open_browser:
+                        import webbrowser
+
+                        webbrowser.open(shown)
                     return
             except OSError:
                 time.sleep(0.1)
 
     threading.Thread(target=wait, daemon=True).start()
+
+
+def guard(host: str, port: int) -> str:
+    """Put the access gate in front of solara's server; return the address to share. Beyond
+    loopback, that address carries a new random token, and a warning says who can reach it."""
+    from . import gate
+
+    os.environ["SOLARA_APP"] = APP  # solara registers the page when its server module is imported
+    import solara.server.starlette as solara_server
+
+    token = None if gate.is_loopback(host) else gate.new_token()
+    solara_server.app.add_middleware(gate.AccessGate, hosts=gate.served_hosts(host), token=token)
+    shown = gate.url(gate.public_address(host), port, token)
+    if token:
+        print(f"leadsim-viz: WARNING: listening on {host}, so other computers on this network can reach the page. "
+              "Only those given the address below (it holds a one-time access token) can use it; "
+              "stop the server when the session ends.", file=sys.stderr, flush=True)
+    return shown
 
 
 def main(argv=None) -> None:
@@ -75,13 +101,14 @@ def main(argv=None) -> None:
     print("leadsim-viz: loading the engine…", flush=True)
     warm_up()
     port = args.port or free_port(args.host)
-    url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{port}/"
-    announce_when_ready(args.host, port, url)
-    from solara.__main__ import cli
+    shown = guard(args.host, port)
+    announce_when_ready(args.host, port, shown, open_browser=args.open)
+    import solara.__main__ as solara_main
 
-    cli.main(["run", APP, "--host", args.host, "--port", str(port), "--production",
-              "--open" if args.open else "--no-open", "--no-check-version", "--log-level-uvicorn", "warning"],
-             prog_name="leadsim-viz")
+    # solara would announce the address it binds (http://0.0.0.0:…), not the one to share
+    solara_main.rich = type("Quiet", (), {"print": staticmethod(lambda *args, **kwargs: None)})
+    solara_main.cli.main(["run", APP, "--host", args.host, "--port", str(port), "--production", "--no-open",
+              "--no-check-version", "--log-level-uvicorn", "warning"], prog_name="leadsim-viz")
 
 
 if __name__ == "__main__":

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
-import tempfile
 import threading
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import chart as charts
 from ..config import REGIMES, ConfigError
 from ..model import LeadershipModel
 from ..scenarios import _merge, _nest
@@ -23,6 +22,9 @@ from . import layout, scenarios
 log = logging.getLogger("leadsim.viz")
 
 ENGINE = "numba"  # the page always runs the compiled engine; members are drawn through Mesa agent views
+# The page serves organisations it can draw and a room can watch; bigger ones are for the command line.
+MAX_MEMBERS = 5_000
+MAX_CHART_BYTES = 5 * 2**20  # an uploaded chart; GraphML of 5,000 members is well under 1 MB
 
 # Series the plots read, recorded after every step (names are sim/observe.py's observables).
 SERIES = ("step", "value_captured", "value_arrived", "backlog", "failed_total", "tasks_failed", "leadership_gini",
@@ -61,8 +63,8 @@ class LiveOrg:
         self.model.member_agents  # the Mesa agent views (and the grid) the page draws from
         self.chart_edges = np.array(sorted(self.model.grid.G.edges()), dtype=np.int64).reshape(-1, 2)
         cfg = self.model.cfg
-        path = cfg.org.path if cfg.org.name == "file" else None
-        key = (repr(cfg.org), cfg.n_members, cfg.seed, path and os.path.getmtime(path))
+        chart = params.get("chart") if cfg.org.name == "file" else None
+        key = (repr(cfg.org), cfg.n_members, cfg.seed, chart and chart.digest)
         self._positions = layout.positions(self.model.state.parent[: self.model.state.n], self.chart_edges,
                                            cfg.seed, key=key)
         self.history = History()
@@ -112,7 +114,7 @@ class Settings:
     regime_b: str = "heroic"  # the second organisation in compare mode
     compare: bool = False
     org: str = "flat"
-    org_path: str = ""  # the chart file when org == "file"
+    org_chart: charts.Chart | None = None  # the uploaded chart when org == "file", parsed in memory
     n_members: int = 200
     seed: int = 1
     values: dict = field(default_factory=dict)  # slider values by dotted key, e.g. {"env.turbulence": 0.1}
@@ -125,13 +127,20 @@ def model_params(settings: Settings, regime: str, variant: dict | None = None) -
     controls, then what a scenario variant sets beyond its scenario (nested dict)."""
     preset = scenarios.by_name(settings.scenario)
     params = _merge(preset.params, _nest(settings.values))
-    org = {"name": settings.org}
+    n_members = int(settings.n_members)
     if settings.org == "file":
-        org["path"] = settings.org_path
-    params = _merge(params, {"org": org, "regime": {"name": regime},
-                             "n_members": int(settings.n_members), "seed": int(settings.seed)})
+        if settings.org_chart is None:
+            raise ConfigError("org = file: drop a GraphML or edge-list chart on the page first")
+        n_members = settings.org_chart.n
+    if not 2 <= n_members <= MAX_MEMBERS:
+        raise ConfigError(f"n_members = {n_members:,} is more than this page serves; allowed [2, {MAX_MEMBERS:,}] "
+                          "(the command line runs larger organisations)")
+    params = _merge(params, {"org": {"name": settings.org}, "regime": {"name": regime},
+                             "n_members": n_members, "seed": int(settings.seed)})
     if variant:
         params = _merge(params, variant)
+    if settings.org == "file":
+        params["chart"] = settings.org_chart
     return params
 
 
@@ -146,11 +155,11 @@ def _flat(nested: dict) -> dict:
 
 
 def readable(exc: BaseException) -> str:
-    """The message a person reads on the page: never a stack trace."""
+    """The message a person reads on the page: never a stack trace, and for anything but a
+    settings error only the kind of failure (its text may hold server paths; the log has it)."""
     if isinstance(exc, ConfigError):
         return str(exc)
-    text = str(exc).strip() or exc.__class__.__name__
-    return f"{text} ({exc.__class__.__name__})"
+    return f"an internal error ({exc.__class__.__name__}); the details are in the server's log"
 
 
 class Session:
@@ -246,12 +255,17 @@ class Session:
         return self.update(**changes)
 
     def use_org_file(self, filename: str, data: bytes) -> bool:
-        """An uploaded org chart: saved to a temporary file whose suffix tells its format."""
-        suffix = os.path.splitext(filename)[1].lower() or ".edgelist"
-        handle, path = tempfile.mkstemp(prefix="leadsim-org-", suffix=suffix)
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        return self.update(org="file", org_path=path)
+        """An uploaded org chart, parsed in memory (its name's suffix tells its format); nothing
+        is written to the server's disk, and no path on the server is ever opened."""
+        with self.lock:
+            try:
+                chart = charts.parse(bytes(data), str(filename), f"the uploaded chart {str(filename)[:80]!r}",
+                                     max_bytes=MAX_CHART_BYTES)
+            except ConfigError as exc:
+                self.error = f"This chart does not make an organisation: {exc}"
+                self.version += 1
+                return False
+            return self.update(org="file", org_chart=chart)
 
     # ----- running ------------------------------------------------------------------------
     def step(self, count: int = 1) -> bool:
