@@ -7,6 +7,7 @@ module-scoped fixture and the tests only read their results.
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 from pathlib import Path
 
@@ -18,8 +19,20 @@ from conftest import leadsim_command
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["n_members=30", "steps=40", "progress=false"]
 
+SECRET = "s3cret-line-of-a-private-file"
+# chart files written for the runs below: (file name, contents)
+CHARTS = {
+    "weighted.txt": f"a b 0.5\nb c 1 {SECRET}\n".encode(),
+    "truncated.graphml": f'<?xml version="1.0"?>\n<graphml><graph edgedefault="undirected"><node id="{SECRET}"'.encode(),
+    "six.txt": b"a b\nb c\nc d\nd e\ne f\n",
+}
 BAD = {
     "negative-size": ("n_members=-5", ["n_members", "allowed [2,"]),
+    "weighted-chart": ("org=file org.path=CHARTS/weighted.txt",
+                       ["org.path", "line 1: expected two member names", "weights"]),
+    "truncated-chart": ("org=file org.path=CHARTS/truncated.graphml", ["org.path", "line 2, column", "malformed XML"]),
+    "path-without-file-org": ("org=flat org.path=CHARTS/six.txt", ["org.path", "used only with org=file"]),
+    "too-big-for-memory": ("n_members=100000000", ["n_members = 100,000,000 needs about", "allowed up to about"]),
     "probability-above-one": ("culture.purpose=1.5", ["culture.purpose", "allowed [0, 1]"]),
     "unknown-key": ("foo=1", ["foo"]),
     "unknown-org": ("org=bogus", ["org", "bogus"]),
@@ -33,9 +46,12 @@ BAD = {
 def runs(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
     base = tmp_path_factory.mktemp("cli")
-    jobs = {"ok": (SMALL, base / "ok")}
+    for name, content in CHARTS.items():
+        (base / name).write_bytes(content)
+    jobs = {"ok": (SMALL, base / "ok"),
+            "chart": (SMALL + ["org=file", f"org.path={base / 'six.txt'}"], base / "chart")}
     for name, (override, _) in BAD.items():
-        jobs[name] = (SMALL + [override], base / name)
+        jobs[name] = (SMALL + override.replace("CHARTS", str(base)).split(), base / name)
     procs = {
         name: subprocess.Popen(leadsim_command() + args + [f"hydra.run.dir={rundir}"], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -92,7 +108,31 @@ def test_bad_input_exits_non_zero_naming_the_key_without_a_traceback(runs, case)
     assert not (r["dir"] / "metrics.parquet").exists()
 
 
-@pytest.mark.parametrize("case", ["negative-size", "probability-above-one", "event-past-the-end"])
+@pytest.mark.parametrize("case", ["weighted-chart", "truncated-chart"])
+def test_chart_errors_never_echo_the_files_text(runs, case):
+    r = runs[case]
+    assert r["rc"] == 1 and SECRET not in r["out"] + r["err"]
+
+
+def test_a_chart_gives_the_organisation_its_size_and_says_so(runs):
+    r = runs["chart"]
+    assert r["rc"] == 0, r["err"]
+    assert "the chart has 6 members; n_members=30 is not used" in r["out"] + r["err"]
+    assert "3 run(s) of 40 steps with 6 members" in r["out"]
+    assert (pd.read_csv(r["dir"] / "summary.csv")["n_members"] == 6).all()
+
+
+def test_result_files_are_readable_by_collaborators(runs):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for name in ("metrics.parquet", "summary.csv", "regimes.png"):
+        mode = stat.S_IMODE((runs["ok"]["dir"] / name).stat().st_mode)
+        assert mode == 0o666 & ~umask, f"{name}: {oct(mode)}"
+        assert mode & stat.S_IROTH or umask & 0o004, f"{name} is private: {oct(mode)}"
+
+
+@pytest.mark.parametrize("case", ["negative-size", "probability-above-one", "event-past-the-end",
+                                  "weighted-chart", "truncated-chart", "too-big-for-memory"])
 def test_model_errors_are_reported_as_leadsim_errors(runs, case):
     r = runs[case]
     assert r["err"].strip().startswith("leadsim: error:"), r["err"]

@@ -159,7 +159,7 @@ def test_file_org_whose_managers_do_not_form_a_tree_is_rejected(tmp_path):
         LeadershipModel(org={"name": "file", "path": str(path)})
     g.add_node("c", manager="nobody")
     nx.write_graphml(g, path)
-    with pytest.raises(ConfigError, match="which is not a node"):
+    with pytest.raises(ConfigError, match="names a manager that is not a node"):
         LeadershipModel(org={"name": "file", "path": str(path)})
 
 
