@@ -1,11 +1,11 @@
 """What a run needs in memory, estimated before anything is allocated, so that a size this
 computer cannot hold is refused with a message instead of ending in a MemoryError.
 
-The per-member figures come from peak resident memory measured on this project's benchmark
-machine (docs/performance.md, "Memory"): about 1.0 KB a member for the compiled engine at steady
-state and 2.2 KB at its peak while building a million-member organisation, about 3 KB for the
-agents engine (a Mesa agent and a network node per member). The estimate takes the larger
-figures plus the ties, so it errs towards refusing a run that would only just fit.
+The per-member figures come from peak resident memory measured with `benchmarks/memory.py`
+(docs/performance.md, "Memory a run needs"): about 1.5 KB a member for the compiled engine and
+3.4 KB for the agents engine (a Mesa agent and a network node per member), on top of about
+0.3 GB for Python and its libraries. The estimate takes larger figures, and comes out 1.7-1.9
+times the measured peak, so it errs towards refusing a run that would only just fit.
 """
 
 from __future__ import annotations

@@ -132,7 +132,7 @@ def model_params(settings: Settings, regime: str, variant: dict | None = None) -
         if settings.org_chart is None:
             raise ConfigError("org = file: drop a GraphML or edge-list chart on the page first")
         n_members = settings.org_chart.n
-    if not 2 <= n_members <= MAX_MEMBERS:
+    if n_members > MAX_MEMBERS:
         raise ConfigError(f"n_members = {n_members:,} is more than this page serves; allowed [2, {MAX_MEMBERS:,}] "
                           "(the command line runs larger organisations)")
     params = _merge(params, {"org": {"name": settings.org}, "regime": {"name": regime},
