@@ -132,6 +132,16 @@ def faded_trust(trust, base, fade):
 
 
 @njit(cache=True)
+def needs_met(autonomy_need, relatedness, competence):
+    """SDT: the mean of the basic needs met this step. Competence is scored (>= 0) only in the
+    step a task ends; otherwise two needs count. Summed left to right in both engines: Python's
+    own sum() of floats is compensated since 3.12 and could differ in the last bit."""
+    if competence >= 0.0:
+        return (autonomy_need + relatedness + competence) / 3.0
+    return (autonomy_need + relatedness) / 2.0
+
+
+@njit(cache=True)
 def motivated(autonomy, needs_mean, mean_trust, zeta):
     """SDT internalisation: moves toward the needs met; upward moves need relatedness."""
     gap = needs_mean - autonomy

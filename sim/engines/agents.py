@@ -14,7 +14,7 @@ import numpy as np
 from .. import environment, events
 from ..rng import NEW_TIE, REPORT_LOSS, uniform
 from ..rules import (coordination_cost, faded_trust, fit, forgotten, learned_by_doing, learned_from_peers,
-                     motivated, progress_rate, recovered_energy, spent_energy, strengthened_trust)
+                     motivated, needs_met, progress_rate, recovered_energy, spent_energy, strengthened_trust)
 from ..state import (ACTIVE, DISTRIBUTED, DONE, FAILED, HEROIC, HIERARCHICAL, IN_INBOX, IN_TRANSIT, NEW_TASK,
                      NO_REPORT, OPEN, RESTAFF)
 from ..observe import Tally
@@ -349,10 +349,9 @@ class AgentsEngine:
 
         # motivation (SDT): needs met this step pull autonomy toward them
         for i, t in workers.items():
-            needs = [1.0 if s.chosen[t] else c.autonomy_support, team_trust[i]]  # autonomy, relatedness
-            if i in competence:  # competence is scored only in the step a task ends
-                needs.append(competence[i])
-            s.autonomy[i] = motivated(s.autonomy[i], sum(needs) / len(needs), team_trust[i], c.zeta)
+            autonomy_need = 1.0 if s.chosen[t] else c.autonomy_support  # met when one chose the task
+            needs = needs_met(autonomy_need, team_trust[i], competence.get(i, -1.0))
+            s.autonomy[i] = motivated(s.autonomy[i], needs, team_trust[i], c.zeta)
 
         # ties: all fade toward their start, co-workers' ties strengthen, new ones may form
         live = s.tie_nbr >= 0  # spare slots hold -1

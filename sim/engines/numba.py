@@ -18,8 +18,8 @@ from .. import environment, events
 from ..observe import Tally
 from ..rng import CLAIM, INTEREST, JOIN, NEW_TIE, REPORT_LOSS, uniform
 from ..rules import (benefit, claim_probability, coordination_cost, faded_trust, fit, forgotten, join_probability,
-                     learned_by_doing, learned_from_peers, motivated, progress_rate, readiness, recovered_energy,
-                     spent_energy, strengthened_trust, task_score)
+                     learned_by_doing, learned_from_peers, motivated, needs_met, progress_rate, readiness,
+                     recovered_energy, spent_energy, strengthened_trust, task_score)
 from ..state import (ACTIVE, DISTRIBUTED, DONE, FAILED, HEROIC, HIERARCHICAL, IN_INBOX, IN_TRANSIT, NEW_TASK,
                      NO_REPORT, OPEN, RESTAFF)
 from ..teams import (capability, coverage, leave_team, mean_trust_to_team, send_report, start_task, support,
@@ -487,12 +487,9 @@ def update_motivation(M, T, P, worked_on, team_trust, competence, autonomy_suppo
         t = worked_on[i]
         if t < 0:
             continue
-        total = (1.0 if T.chosen[t] else autonomy_support) + team_trust[i]  # autonomy, relatedness
-        needs = 2.0
-        if competence[i] >= 0.0:  # competence is scored only in the step a task ends
-            total += competence[i]
-            needs = 3.0
-        M.autonomy[i] = motivated(M.autonomy[i], total / needs, team_trust[i], P.zeta)
+        autonomy_need = 1.0 if T.chosen[t] else autonomy_support  # met when one chose the task
+        needs = needs_met(autonomy_need, team_trust[i], competence[i])
+        M.autonomy[i] = motivated(M.autonomy[i], needs, team_trust[i], P.zeta)
 
 
 @njit(cache=True)
