@@ -219,3 +219,27 @@ def test_a_scenario_with_a_prediction_and_the_csv_export(app):
     assert list(data.columns[:2]) == ["organisation", "step"] and len(data) == 2 * 11
     assert set(data["organisation"]) == {"heroic", "distributed"} and data["step"].max() == 10
     app.get_by_role("button", name="Charts (PNG)").wait_for()  # its bytes: test_viz_logic.py
+
+
+def test_page_works_through_the_lan_address_with_its_token(browser):
+    """`--host 0.0.0.0`: the printed LAN address and token open the page, whose files and
+    websocket then pass the gate by the cookie; the bare address gets only a refusal."""
+    from test_viz_security import Server
+
+    server = Server("--host", "0.0.0.0")
+    origin = f"http://{server.host}:{server.port}"
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        outside = []
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(origin)
+                   else (outside.append(r.request.url), r.abort()))
+        assert page.goto(origin + "/").status == 403
+        page.goto(server.address)
+        page.locator(".leadsim-network circle.member-0").wait_for(timeout=LOAD_TIMEOUT)
+        page.get_by_role("button", name="Step", exact=True).click()
+        header_step(page, 1)
+        assert outside == []
+    finally:
+        context.close()
+        server.stop()
