@@ -243,3 +243,66 @@ def test_page_works_through_the_lan_address_with_its_token(browser):
     finally:
         context.close()
         server.stop()
+
+
+def expected_controls(scenario: str, variants: tuple[int, int] | None = None) -> dict:
+    """What each control must show after loading `scenario` (and choosing these variants): the
+    values the page's own organisations are built with, read from their models' configs."""
+    from sim.config import flat_dict
+    from sim.viz.controls import KNOBS, defaults, running_text
+    from sim.viz.live import Session
+
+    session = Session()
+    session.choose_scenario(scenario, defaults())
+    if variants is not None:
+        session.update(variant_a=variants[0], variant_b=variants[1])
+    running = [flat_dict(org.model.cfg) for org in session.orgs]
+    shown = {}
+    for knob in KNOBS:
+        values = [r[knob.key] for r in running]
+        setting = session.settings.values[knob.key]
+        thumb = values[0] if all(v != setting for v in values) else setting
+        shown[knob.key] = (running_text(values), thumb)
+    return {"knobs": shown, "org": running[0]["org.name"], "members": running[0]["n_members"]}
+
+
+def check_controls(page, expected: dict, where: str) -> None:
+    from playwright.sync_api import expect
+
+    from sim.viz.controls import ORG_LABELS
+
+    for key, (text, thumb) in expected["knobs"].items():
+        knob = page.locator(f".leadsim-knob-{key.replace('.', '-')}")
+        expect(knob.locator(".leadsim-knob-value"), f"{where}: {key}").to_have_text(text)
+        expect(knob.locator("[role=slider]"), f"{where}: {key} thumb").to_have_attribute(
+            "aria-valuenow", f"{thumb:g}" if float(thumb) != int(thumb) else str(int(thumb)))
+    expect(page.locator(".v-select", has_text="Org structure").first).to_contain_text(ORG_LABELS[expected["org"]])
+    expect(page.get_by_label("Members")).to_have_value(str(expected["members"]))
+
+
+def choose_in_open_menu(page, label: str, option: str):
+    """`choose`, when several selects hold the same options: pick from the menu that is open."""
+    page.locator(".menuable__content__active").wait_for(state="detached")  # the last menu has closed
+    page.locator(".v-select", has_text=label).first.click()
+    menu = page.locator(".menuable__content__active")
+    menu.wait_for()
+    menu.get_by_role("option", name=option, exact=True).click()
+
+
+def test_every_scenario_and_variant_shows_the_values_the_model_runs_with(app):
+    """Sliders once showed the values of the controls that stood in their place before a
+    scenario with variant selects loaded (trust 1 and coordination cost 1 for The four keys)."""
+    from sim.viz import scenarios
+
+    for item in scenarios.menu():
+        choose(app, "Scenario", item.title)
+        app.locator(".leadsim-scenario", has_text=item.description[:40]).wait_for()
+        check_controls(app, expected_controls(item.name), item.name)
+        labels = [label for label, _ in item.variants]
+        for i in range(len(labels) if len(labels) > 1 else 0):
+            j = (i + 1) % len(labels)
+            choose_in_open_menu(app, "Organisation A", labels[i])
+            app.locator(".leadsim-org-a .leadsim-header", has_text=f"A: {labels[i]}").first.wait_for()
+            choose_in_open_menu(app, "Organisation B", labels[j])
+            app.locator(".leadsim-org-b .leadsim-header", has_text=f"B: {labels[j]}").first.wait_for()
+            check_controls(app, expected_controls(item.name, (i, j)), f"{item.name}: {labels[i]} vs {labels[j]}")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import reacton.ipyvuetify as rv
 import solara
 
-from ..config import ORGS, REGIMES, ModelConfig
+from ..config import ORGS, REGIMES, ModelConfig, flat_dict as flat_config
 from . import scenarios
 from .live import MAX_CHART_BYTES, MAX_MEMBERS, Session
 
@@ -68,24 +68,42 @@ def tooltip(knob: Knob) -> str:
     return f"{m['doc']} ({knob.key}; construct: {m['construct']}; default {m['default']:g})"
 
 
+def running_text(running: list[float]) -> str:
+    """What a knob's organisations run with: one value, or each organisation's when a scenario
+    variant sets it apart ("A 0.2 · B 0.9")."""
+    if len(set(running)) <= 1:
+        return f"{running[0]:g}" if running else ""
+    return " · ".join(f"{letter} {v:g}" for letter, v in zip("AB", running))
+
+
 @solara.component
-def KnobSlider(knob: Knob, value: float, on_commit, disabled: bool = False):
-    """A slider that shows its value while dragged and commits it on release."""
+def KnobSlider(knob: Knob, value: float, running: list[float], on_commit, disabled: bool = False):
+    """A slider that shows, beside its name, the value the organisation(s) run with; while it is
+    dragged, the value under the thumb; on release it commits. `value` places the thumb."""
     m = meta(knob.key)
     shown, set_shown = solara.use_state(value)
+    dragging, set_dragging = solara.use_state(False)
     solara.use_effect(lambda: set_shown(value), [value])
     label = knob.label or m["construct"]
-    with solara.Column(gap="0px", classes=["leadsim-knob"]):
+    css = knob.key.replace(".", "-")
+    with solara.Column(gap="0px", classes=["leadsim-knob", f"leadsim-knob-{css}"]):
         with solara.Row(gap="6px", style={"align-items": "baseline"}):
             with solara.Tooltip(tooltip(knob)):
                 solara.HTML(tag="span", unsafe_innerHTML=f'<span style="font-size:14px;font-weight:500">{label}</span>'
                             f' <span style="font-size:11px;color:#888">{knob.key}</span>')
-            solara.Text(f"{shown:g}", style={"margin-left": "auto", "font-size": "14px"})
-        slider = rv.Slider(v_model=shown, on_v_model=lambda v: set_shown(float(v)), min=knob.lo, max=knob.hi,
+            solara.Text(f"{shown:g}" if dragging else running_text(running), classes=["leadsim-knob-value"],
+                        style={"margin-left": "auto", "font-size": "14px"})
+
+        def drag(v):
+            set_dragging(True)
+            set_shown(float(v))
+
+        slider = rv.Slider(v_model=shown, on_v_model=drag, min=knob.lo, max=knob.hi,
                            step=knob.step, hide_details=True, dense=True, disabled=disabled,
-                           class_=f"leadsim-slider-{knob.key.replace('.', '-')}")
+                           class_=f"leadsim-slider-{css}")
 
         def commit(widget, event, data):
+            set_dragging(False)
             number = int(round(float(data))) if m["integer"] else round(float(data), 6)
             on_commit(knob.key, number)
 
@@ -120,16 +138,18 @@ def SettingsPanel(session: Session, version: int, refresh):
         for name, field, side in zip(boxes, ("variant_a", "variant_b"), sides):
             current = getattr(s, field) % len(labels)
             solara.Select(name, values=labels, value=labels[current],
-                          on_value=lambda label, field=field: apply(session.update, **{field: labels.index(label)}))
+                          on_value=lambda label, field=field: apply(session.update, **{field: labels.index(label)})
+                          ).key(f"select-{field}")
             if side["extra"]:
                 sets = ", ".join(f"{k} = {v}" for k, v in _flat_items(side["extra"]))
-                solara.Text(f"sets {sets}", style={"font-size": "12px", "color": "#666", "margin-top": "-8px"})
+                solara.Text(f"sets {sets}", style={"font-size": "12px", "color": "#666", "margin-top": "-8px"}
+                            ).key(f"sets-{field}")
     regime_names = ["Regime of A", "Regime of B"] if s.compare else ["Leadership regime"]
     for name, field, side in zip(regime_names, ("regime", "regime_b"), sides):
         if not side["regime_fixed"]:
             _select(name, REGIMES, REGIME_LABELS, getattr(s, field),
-                    lambda r, field=field: apply(session.update, **{field: r}))
-    _select("Org structure", ORGS, ORG_LABELS, s.org, lambda o: apply(session.update, org=o))
+                    lambda r, field=field: apply(session.update, **{field: r})).key(f"select-{field}")
+    _select("Org structure", ORGS, ORG_LABELS, s.org, lambda o: apply(session.update, org=o)).key("select-org")
     if s.org == "file":
         # an upload only: the page never opens a path on the server, whoever is typing
         solara.FileDrop(label=f"Drop a GraphML or edge-list chart here (up to {MAX_CHART_BYTES // 2**20} MB, "
@@ -145,9 +165,15 @@ def SettingsPanel(session: Session, version: int, refresh):
                         on_value=lambda n: apply(session.update, seed=n))
     solara.Text("Culture, work and environment (hover a name for its meaning):",
                 style={"font-size": "13px", "color": "#555", "margin-top": "6px"})
+    running = [flat_config(org.model.cfg) for org in session.orgs]
     for knob in KNOBS:
         value = s.values.get(knob.key, meta(knob.key)["default"])
-        KnobSlider(knob, value, on_commit=lambda key, v: apply(session.set_value, key, v))
+        values = [r[knob.key] for r in running] or [value]
+        set_apart = bool(running) and all(v != value for v in values)  # every organisation's variant sets it
+        # keyed: when the controls above change (a scenario's variant selects), each slider
+        # keeps its own state instead of inheriting the one that stood in its place
+        KnobSlider(knob, values[0] if set_apart else value, values, disabled=set_apart,
+                   on_commit=lambda key, v: apply(session.set_value, key, v)).key(f"knob-{knob.key}")
     solara.Text("Changing a setting restarts the organisation at step 0 with the same seed.",
                 style={"font-size": "12px", "color": "#777"})
 
@@ -162,8 +188,8 @@ def _flat_items(nested: dict):
 
 def _select(label, options, labels, value, on_value):
     shown = [labels.get(o, o) for o in options]
-    solara.Select(label, values=shown, value=labels.get(value, value),
-                  on_value=lambda text: on_value(options[shown.index(text)]))
+    return solara.Select(label, values=shown, value=labels.get(value, value),
+                         on_value=lambda text: on_value(options[shown.index(text)]))
 
 
 @solara.component
