@@ -29,6 +29,7 @@ class Scenario:
     watch: str
     params: dict  # keyword arguments for LeadershipModel (nested groups as dicts)
     variants: list = field(default_factory=list)  # [(label, params)] for a side-by-side run
+    plots: list = field(default_factory=list)  # the page's plots that `watch` names, by title
 
     def model_params(self, **extra) -> dict:
         """The scenario's parameters, with `extra` on top (nested groups merged)."""
@@ -78,7 +79,7 @@ def load(name: str) -> Scenario:
         make_config(**p)  # a preset that does not validate is a bug: fail loudly, naming the key
     return Scenario(name=info.get("name", name), title=info.get("title", name),
                     description=info.get("description", ""), predict=info.get("predict", ""),
-                    watch=info.get("watch", ""), params=params, variants=variants)
+                    watch=info.get("watch", ""), params=params, variants=variants, plots=list(info.get("plots", [])))
 
 
 def names() -> list[str]:
