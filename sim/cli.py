@@ -44,6 +44,7 @@ class ScenarioInfo:
     description: str = ""
     predict: str = ""  # the "predict first" prompt shown before a run
     watch: str = ""  # what to watch while it runs
+    plots: List[str] = field(default_factory=list)  # the page's plots that `watch` names (sim/viz/plots.py)
     variants: List[Variant] = field(default_factory=list)
 
 

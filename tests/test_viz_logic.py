@@ -16,7 +16,7 @@ import pytest
 from sim import scenarios as presets
 from sim.agents import GONE, WORKING
 from sim.config import ModelConfig
-from sim.viz import assets, controls, debrief, layout, network, scenarios
+from sim.viz import assets, controls, debrief, layout, live, network, plots, scenarios
 from sim.viz.launch import parse_args
 from sim.viz.live import MAX_CHART_BYTES, MAX_MEMBERS, Session, Settings, readable
 
@@ -377,3 +377,91 @@ def test_png_export_is_a_picture_of_the_key_series():
     png = debrief.png_bytes(session.orgs, title="a test")
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert 20_000 < len(png) < 2_000_000
+
+
+# ----- running a scenario: stops, marks and the exercises' plots -------------------------------
+
+def hero_leaves(**changes) -> Session:
+    session = Session(Settings(n_members=40))
+    session.choose_scenario("hero_leaves", controls.defaults())
+    session.update(n_members=40, **changes)
+    return session
+
+
+def play_until_paused(session: Session, speed: int = 25) -> int:
+    while session.play(speed):
+        pass
+    return session.orgs[0].steps
+
+
+def test_play_pauses_before_a_scheduled_event_and_at_the_scenarios_end():
+    session = hero_leaves()
+    assert session.end == 400 and session.event_steps() == [150]
+    assert play_until_paused(session) == 149
+    assert "in the next step, the leader leaves" in session.notice
+    assert play_until_paused(session) == 400
+    assert "ends here, at step 400" in session.notice
+    assert not session.play(25) and session.orgs[0].steps == 400  # Play does not run past the end
+    assert "ends at step 400" in session.notice
+    session.run_to = 420  # ...unless asked to
+    assert play_until_paused(session) == 420 and "Paused at step 420, as asked" in session.notice
+
+
+def test_pausing_at_events_can_be_switched_off():
+    session = hero_leaves()
+    session.pause_at_events = False
+    assert play_until_paused(session) == 400
+
+
+def test_run_to_stops_at_the_chosen_step():
+    session = hero_leaves()
+    session.run_to = 37
+    assert play_until_paused(session, speed=10) == 37
+
+
+def test_markets_run_on_without_an_end():
+    session = small()
+    assert session.end is None and session.next_stop() is None
+    assert session.play(5) and session.orgs[0].steps == 5
+
+
+def test_scheduled_events_and_live_interventions_are_marked_on_the_plots():
+    session = hero_leaves()
+    assert [org.marks for org in session.orgs] == [[(150, "the leader leaves")]] * 2
+    session.step(3)
+    session.intervene("shock")
+    assert all(org.marks[-1] == (3, "a market shock") for org in session.orgs)
+    assert plots.event_marks(session.orgs) == [(3, "a market shock"), (150, "the leader leaves")]
+    assert "step 150: the leader leaves" in plots.marks_html(plots.event_marks(session.orgs))
+
+
+def test_windowed_value_share_on_the_page_is_the_guides_measure():
+    from sim.observe import rolling_value_share
+
+    session = small()
+    session.step(90)
+    org = session.orgs[0]
+    expected = rolling_value_share(org.model.metrics(), live.WINDOW).to_numpy()
+    np.testing.assert_allclose(org.history.array("value_share_window"), expected, equal_nan=True)
+    assert live.WINDOW == 40
+
+
+def test_member_0s_energy_is_recorded_and_a_gap_once_gone():
+    session = small()
+    session.step(2)
+    assert session.orgs[0].history.array("leader_energy")[-1] == session.orgs[0].model.state.energy[0]
+    session.intervene("leader_leaves")
+    session.step(1)
+    assert np.isnan(session.orgs[0].history.array("leader_energy")[-1])
+
+
+def test_every_scenarios_plots_are_plots_the_page_has():
+    for preset in presets.all_scenarios():
+        assert preset.plots, f"{preset.name} lists no plots"
+        assert set(preset.plots) <= set(plots.BY_ID), f"{preset.name}: {preset.plots}"
+
+
+def test_a_scenario_shows_its_own_plots():
+    session = hero_leaves()
+    assert [p.id for p in plots.chosen_panels(session.plots)] == ["value", "backlog", "leader_energy", "value_share"]
+    assert [p.id for p in plots.chosen_panels([])] == list(plots.DEFAULT_PLOTS)

@@ -8,6 +8,7 @@ redraws the drawing and the plots, not the controls.
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 import time
@@ -19,7 +20,8 @@ from .compare import CompareView
 from .controls import Interventions, RunBar, SettingsPanel
 from .live import Session, Settings
 from .network import Legend, MemberCard, NetworkView
-from .plots import Plots
+from . import scenarios
+from .plots import PANELS, Plots, chosen_panels
 from .summary import OrgHeader
 from .workshop import PredictionBox
 
@@ -36,29 +38,53 @@ CSS = """
 .leadsim-main { flex: 1 1 0; min-width: 0; }
 .leadsim-plot .bqplot { min-width: 0 !important; }
 .leadsim-knob .v-input__slot { margin-bottom: 0; }
+/* presentation mode: for a projector, everything larger and nothing but the run on screen */
+.leadsim-present { font-size: 19px; }
+.leadsim-present .leadsim-header { font-size: 19px !important; }
+.leadsim-present .leadsim-plot-title { font-size: 18px !important; }
+.leadsim-present .leadsim-notice, .leadsim-present .leadsim-error { font-size: 18px; }
+.leadsim-present .bqplot text { font-size: 14px !important; }
 """
 
 
 @solara.component
-def LiveArea(session: Session, frame: solara.Reactive, version: solara.Reactive):
-    """The drawings, headline numbers and plots: redrawn every frame."""
+def LiveArea(session: Session, frame: solara.Reactive, version: solara.Reactive, present: bool = False):
+    """The drawings, headline numbers and plots: redrawn every frame. In presentation mode they
+    are sized to fit one 1280x720 projector screen beneath the bar of controls."""
     frame_now, version_now = frame.value, version.value
     member, set_member = solara.use_state(-1)
     orgs = list(session.orgs)  # one snapshot for the whole frame
     if not orgs:  # the very first settings failed: Messages says why
         return
+    chosen = list(session.plots)
     if len(orgs) > 1:
-        CompareView(orgs, frame_now, version_now)
+        CompareView(orgs, frame_now, version_now, chosen=chosen, present=present)
         return
     org = orgs[0]
     with solara.Row(gap="16px", style={"align-items": "flex-start"}):
         with solara.Column(style={"flex": "11 1 0", "min-width": "0"}, gap="4px"):
             OrgHeader(org, frame_now)
-            NetworkView(org, frame_now, height=520, on_member=set_member)
-            Legend()
+            NetworkView(org, frame_now, height=470 if present else 520, on_member=set_member)
+            if not present:
+                Legend()
             MemberCard(org, member, frame_now)
         with solara.Column(style={"flex": "10 1 0", "min-width": "0"}):
-            Plots(orgs, frame_now, columns=2, height=140)
+            Plots(orgs, frame_now, columns=2, height=190 if present else 140,
+                  chosen=chosen_panels(chosen)[:4] if present else chosen)
+
+
+@solara.component
+def PlotChooser(session: Session, version: int, refresh):
+    """Which time plots to show; a scenario starts with the ones its `watch` text names."""
+    titles = {panel.id: panel.title for panel in PANELS}
+    shown = [titles[p.id] for p in chosen_panels(session.plots)]
+
+    def choose(selected):
+        session.plots = [pid for pid, title in titles.items() if title in selected]
+        refresh()
+
+    solara.SelectMultiple("Plots", values=shown, all_values=list(titles.values()), on_value=choose,
+                          classes=["leadsim-plot-chooser"])
 
 
 @solara.component
@@ -78,6 +104,7 @@ def Page(settings: Settings | None = None):
     version = solara.use_reactive(0)
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(1)
+    present = solara.use_reactive(False)  # presentation mode, for a projector
 
     def redraw():  # after a step
         with session.lock:
@@ -96,7 +123,7 @@ def Page(settings: Settings | None = None):
         while playing.value and task.current is not None and task.current.is_current():
             start = time.perf_counter()
             with session.lock:
-                stepped = session.step(speed.value)
+                stepped = session.play(speed.value)  # pauses at a scenario's end, a target, before an event
                 frame.set(frame.value + 1)  # the redraw happens here, in this thread
             if not stepped:
                 playing.set(False)
@@ -110,11 +137,27 @@ def Page(settings: Settings | None = None):
 
     solara.Title("leadsim: who leads?")
     solara.Style(CSS)
+    if present.value:  # the settings collapse to one bar; the run fills the screen
+        with solara.Column(classes=["leadsim-page", "leadsim-present"], gap="4px", style={"padding": "6px 10px"}):
+            with solara.Row(gap="12px", style={"align-items": "center", "flex-wrap": "wrap"}):
+                title = scenarios.by_name(session.settings.scenario).title
+                solara.HTML(tag="div", unsafe_innerHTML=f'<div class="leadsim-present-title" '
+                            f'style="font-size:22px;font-weight:700">{html.escape(title)}</div>')
+                RunBar(session, playing, speed, version.value, refresh, redraw)
+                solara.Button("Settings", icon_name="mdi-tune", on_click=lambda: present.set(False), text=True,
+                              classes=["leadsim-leave-presentation"])
+            Messages(session, version)
+            LiveArea(session, frame, version, present=True)
+        return
     with solara.Row(gap="16px", classes=["leadsim-page"], style={"align-items": "flex-start", "padding": "8px"}):
         with solara.Column(classes=["leadsim-settings"], gap="6px"):
-            solara.HTML(tag="div", unsafe_innerHTML='<div style="font-size:20px;font-weight:700">leadsim</div>'
-                        '<div style="font-size:13px;color:#555">distributed vs heroic leadership, live</div>')
+            with solara.Row(style={"align-items": "center"}):
+                solara.HTML(tag="div", unsafe_innerHTML='<div style="font-size:20px;font-weight:700">leadsim</div>'
+                            '<div style="font-size:13px;color:#555">distributed vs heroic leadership, live</div>')
+                solara.Button("Present", icon_name="mdi-projector-screen", on_click=lambda: present.set(True),
+                              outlined=True, classes=["leadsim-enter-presentation"], style={"margin-left": "auto"})
             SettingsPanel(session, version.value, refresh)
+            PlotChooser(session, version.value, refresh)
         with solara.Column(classes=["leadsim-main"], gap="6px"):
             RunBar(session, playing, speed, version.value, refresh, redraw)
             Interventions(session, version.value, refresh)

@@ -8,18 +8,26 @@ import solara
 
 from .live import LiveOrg, paired_difference
 from .network import Legend, MemberCard, NetworkView
-from .plots import ORG_COLOURS, DifferencePanel, Plots
+from .plots import ORG_COLOURS, DifferencePanel, PlotPanel, Plots, chosen_panels
 from .summary import OrgHeader
 
 
 @solara.component
-def CompareView(orgs: list[LiveOrg], frame: int, version: int):
+def CompareView(orgs: list[LiveOrg], frame: int, version: int, chosen=(), present: bool = False):
+    """In presentation mode: both drawings, then the paired difference and two plots in one row,
+    sized for a 1280x720 projector screen."""
     member, set_member = solara.use_state((0, -1))  # (organisation, member) hovered or chosen
     with solara.Columns([1, 1], gutters_dense=True):
         for o, org in enumerate(orgs[:2]):
             with solara.Column(gap="2px", classes=[f"leadsim-org-{'ab'[o]}"]):
                 OrgHeader(org, frame, letter="AB"[o], colour=ORG_COLOURS[o])
-                NetworkView(org, frame, height=430, on_member=lambda i, o=o: set_member((o, i)))
+                NetworkView(org, frame, height=300 if present else 430, on_member=lambda i, o=o: set_member((o, i)))
+    if present:
+        with solara.Columns([1, 1, 1], gutters_dense=True):
+            DifferencePanel(paired_difference(orgs), (orgs[0].label, orgs[1].label), frame, height=150)
+            for panel in chosen_panels(chosen)[:2]:
+                PlotPanel(panel, orgs, frame, height=150).key(f"plot-{panel.id}")
+        return
     Legend()
     which, index = member
     if which < len(orgs):
@@ -27,4 +35,4 @@ def CompareView(orgs: list[LiveOrg], frame: int, version: int):
             solara.Text(f"{'AB'[which]}:", style={"font-weight": "600"})
             MemberCard(orgs[which], index, frame)
     DifferencePanel(paired_difference(orgs), (orgs[0].label, orgs[1].label), frame)
-    Plots(orgs, frame)
+    Plots(orgs, frame, chosen=chosen)

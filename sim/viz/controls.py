@@ -205,6 +205,19 @@ def RunBar(session: Session, playing: solara.Reactive, speed: solara.Reactive, v
         session.reset()
         refresh()
 
+    now = session.orgs[0].steps if session.orgs else 0
+    target, set_target = solara.use_state(None)
+
+    def run_to():
+        goal = target if target is not None else (session.end or now + 100)
+        if goal > now:
+            session.run_to = int(goal)
+            playing.set(True)
+
+    def pause_at_events(on):
+        session.pause_at_events = bool(on)
+        refresh()
+
     with solara.Row(gap="8px", style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Button("Step", icon_name="mdi-step-forward", on_click=step, disabled=playing.value or not session.ok,
                       color="primary", outlined=True)
@@ -214,8 +227,16 @@ def RunBar(session: Session, playing: solara.Reactive, speed: solara.Reactive, v
             solara.Button("Play", icon_name="mdi-play", on_click=lambda: playing.set(True), color="primary",
                           disabled=not session.ok)
         solara.Button("Reset", icon_name="mdi-restore", on_click=reset, outlined=True)
-        with solara.Div(style={"width": "150px"}):
+        with solara.Div(style={"width": "130px"}):
             solara.Select("Steps per frame", values=list(SPEEDS), value=speed.value, on_value=speed.set)
+        with solara.Div(style={"width": "110px"}, classes=["leadsim-run-to"]):
+            solara.InputInt("Run to step", value=target if target is not None else (session.end or now + 100),
+                            on_value=set_target, continuous_update=False)
+        solara.Button("Run", icon_name="mdi-fast-forward", on_click=run_to, outlined=True,
+                      disabled=playing.value or not session.ok)
+        if session.event_steps():
+            solara.Checkbox(label="pause before each scheduled event", value=session.pause_at_events,
+                            on_value=pause_at_events)
 
 
 @solara.component

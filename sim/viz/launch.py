@@ -89,6 +89,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     # offline: no usage telemetry and no version check (both would call out to the internet)
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+    os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "False")  # its corner banner covered a plot
     warnings.filterwarnings("ignore", message="Cookies with samesite=none")
     from . import assets
 

@@ -27,22 +27,27 @@ MAX_MEMBERS = 5_000
 MAX_CHART_BYTES = 5 * 2**20  # an uploaded chart; GraphML of 5,000 members is well under 1 MB
 
 # Series the plots read, recorded after every step (names are sim/observe.py's observables).
-SERIES = ("step", "value_captured", "value_arrived", "backlog", "failed_total", "tasks_failed", "leadership_gini",
-          "distinct_leads", "mean_energy", "share_recovering", "mean_autonomy")
+SERIES = ("step", "value_captured", "value_arrived", "backlog", "failed_total", "tasks_failed", "tasks_done",
+          "leadership_gini", "distinct_leads", "mean_energy", "share_recovering", "mean_autonomy", "mean_trust",
+          "utilisation")
+WINDOW = 40  # steps of the windowed measures, as the workshop guide counts them (sim.observe.rolling_value_share)
 
 
 class History:
-    """The observables the page plots, one entry per recorded step, plus cumulative value."""
+    """The observables the page plots, one entry per recorded step, plus cumulative value, the
+    designated leader's energy, and measures over the last WINDOW steps."""
 
     def __init__(self):
         self.columns: dict[str, list] = {name: [] for name in SERIES}
         self.value_total: list[float] = []
+        self.leader_energy: list[float] = []
 
-    def record(self, row: dict) -> None:
+    def record(self, row: dict, leader_energy: float = float("nan")) -> None:
         for name in SERIES:
             self.columns[name].append(row[name])
         before = self.value_total[-1] if self.value_total else 0.0
         self.value_total.append(before + float(row["value_captured"]))
+        self.leader_energy.append(leader_energy)
 
     def __len__(self) -> int:
         return len(self.value_total)
@@ -50,7 +55,26 @@ class History:
     def array(self, name: str) -> np.ndarray:
         if name == "value_total":
             return np.asarray(self.value_total, dtype=float)
+        if name == "leader_energy":
+            return np.asarray(self.leader_energy, dtype=float)
+        if name == "value_share_window":  # value captured / value arrived, over the last WINDOW steps
+            return _window_ratio(self.array("value_captured"), self.array("value_arrived"))
+        if name == "completion_window":  # tasks done / tasks ended (done or failed), last WINDOW steps
+            done = self.array("tasks_done")
+            return _window_ratio(done, done + self.array("tasks_failed"))
         return np.asarray(self.columns[name], dtype=float)
+
+
+def _window_ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """Trailing sums over WINDOW steps, divided; NaN where nothing was in the window."""
+    def trailing(y):
+        c = np.cumsum(np.insert(y, 0, 0.0))
+        k = np.arange(1, len(y) + 1)
+        return c[k] - c[np.maximum(0, k - WINDOW)]
+
+    top, bottom = trailing(part), trailing(whole)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1.0), np.nan)
 
 
 class LiveOrg:
@@ -68,7 +92,13 @@ class LiveOrg:
         self._positions = layout.positions(self.model.state.parent[: self.model.state.n], self.chart_edges,
                                            cfg.seed, key=key)
         self.history = History()
-        self.history.record(self.model.observables)
+        self.history.record(self.model.observables, self.leader_energy())
+        # what the time plots mark: (step, what happened), scheduled events first, then live ones
+        self.marks: list[tuple[int, str]] = [(e.step, describe(e.kind, e.arg)) for e in self.model.events]
+
+    def leader_energy(self) -> float:
+        s = self.model.state
+        return float("nan") if s.gone[0] else float(s.energy[0])
 
     def positions(self) -> np.ndarray:
         """Drawing positions in [0, 1]^2; hires get a place next to their manager."""
@@ -83,7 +113,7 @@ class LiveOrg:
 
     def step(self) -> None:
         self.model.step()
-        self.history.record(self.model.observables)
+        self.history.record(self.model.observables, self.leader_energy())
 
     def member(self, index: int) -> dict | None:
         """What the page shows about one member, read through its Mesa agent view."""
@@ -154,6 +184,12 @@ def _flat(nested: dict) -> dict:
     return out
 
 
+def describe(kind: str, arg=None) -> str:
+    """An event in words, for the plots' marks and the notices."""
+    return {"leader_leaves": "the leader leaves", "shock": "a market shock", "regime": f"a switch to {arg}",
+            "hire": f"{arg} members are hired"}.get(kind, kind)
+
+
 def readable(exc: BaseException) -> str:
     """The message a person reads on the page: never a stack trace, and for anything but a
     settings error only the kind of failure (its text may hold server paths; the log has it)."""
@@ -179,6 +215,9 @@ class Session:
         self.error: str | None = None
         self.notice: str | None = None
         self.version = 0  # bumped by every change beyond a step: settings, interventions, errors
+        self.run_to: int | None = None  # Play pauses here ("Run to step")
+        self.pause_at_events = True  # Play pauses the step before each scheduled event
+        self.plots: list[str] = []  # the time plots shown (ids in sim/viz/plots.py); empty: the default
         self.rebuild()
 
     # ----- building -----------------------------------------------------------------------
@@ -252,6 +291,7 @@ class Session:
             changes["regime_b"] = regimes[1]
         if len(preset.variants) >= 2:
             changes["compare"] = True
+        self.plots, self.run_to = list(preset.plots), None
         return self.update(**changes)
 
     def use_org_file(self, filename: str, data: bytes) -> bool:
@@ -284,7 +324,60 @@ class Session:
                 return False
             return True
 
+    def play(self, count: int = 1) -> bool:
+        """One frame of Play: up to `count` steps, stopping at the next stop (the step before a
+        scheduled event, a "run to" target, the scenario's last step). False, with a notice
+        saying why, when Play should pause."""
+        with self.lock:
+            now = self.orgs[0].steps if self.orgs else 0
+            stop = self.next_stop()
+            if stop is None and self.end is not None and now >= self.end:
+                self.notice = (f"The scenario ends at step {self.end}. To go on, choose a later step in "
+                               "\u201cRun to step\u201d.")
+                self.version += 1
+                return False
+            count = count if stop is None else min(count, stop - now)
+            if not self.step(count):
+                return False
+            now += count
+            if stop is not None and now >= stop:
+                self.notice = self._stop_notice(now)
+                self.version += 1
+                return False
+            return True
+
+    @property
+    def end(self) -> int | None:
+        """The scenario's last step (None for a market, which runs on)."""
+        steps = scenarios.by_name(self.settings.scenario).params.get("steps")
+        return int(steps) if steps else None
+
+    def event_steps(self) -> list[int]:
+        """The steps of the scheduled events (not live interventions), in every organisation."""
+        return sorted({e.step for org in self.orgs for e in org.model.events})
+
+    def next_stop(self) -> int | None:
+        """The step at which Play pauses next, after the current one."""
+        now = self.orgs[0].steps if self.orgs else 0
+        stops = [self.end] if self.end is not None else []
+        if self.run_to is not None:
+            stops.append(self.run_to)
+        if self.pause_at_events:
+            stops += [step - 1 for step in self.event_steps()]  # just before: the room predicts first
+        later = [s for s in stops if s > now]
+        return min(later) if later else None
+
+    def _stop_notice(self, now: int) -> str:
+        coming = [text for org in self.orgs for step, text in org.marks if step == now + 1]
+        if self.pause_at_events and coming:
+            return (f"Paused at step {now}: in the next step, {coming[0]}. "
+                    "Predict what happens, then press Play.")
+        if self.run_to == now:
+            return f"Paused at step {now}, as asked."
+        return f"The scenario ends here, at step {now}."
+
     def reset(self) -> bool:
+        self.run_to = None
         return self.rebuild()
 
     def intervene(self, kind: str, arg=None, target: str = "all") -> bool:
@@ -297,6 +390,7 @@ class Session:
             try:
                 for org in chosen:
                     org.model.intervene(kind, arg)
+                    org.marks.append((org.steps, describe(kind, arg)))
                     if kind == "regime":
                         org.label = f"{org.label.split(' →')[0]} → {arg}"
             except Exception as exc:  # the page shows it

@@ -6,6 +6,7 @@ axes. In compare mode every line is drawn once per organisation, coloured by org
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import bqplot
@@ -13,7 +14,7 @@ import ipywidgets
 import numpy as np
 import solara
 
-from .live import History
+from .live import WINDOW, History
 
 MAX_POINTS = 500  # per line and frame: longer histories are thinned, keeping the latest point
 LINE_COLOURS = ("#0072b2", "#d55e00")  # first and second line of a panel (one organisation)
@@ -32,6 +33,7 @@ class Line:
 
 @dataclass(frozen=True)
 class Panel:
+    id: str  # how a scenario's `plots:` list names it (configs/scenario/*.yaml)
     title: str
     lines: tuple
     left: str = ""
@@ -41,18 +43,39 @@ class Panel:
 
 
 PANELS = (
-    Panel("Value captured per step", (Line("value_captured", "per step", faint=True),
-                                       Line("value_captured", "20-step mean", smooth=20)), "value"),
-    Panel("Value captured, cumulative", (Line("value_total", "cumulative"),), "value"),
-    Panel("Backlog and tasks failed", (Line("backlog", "backlog (open + active tasks)"),
-                                        Line("failed_total", "tasks failed, total", dashed=True)), "tasks", whole=True),
-    Panel("Who leads", (Line("leadership_gini", "leadership Gini (left)"),
-                        Line("distinct_leads", "distinct leaders (right)", dashed=True, right=True)),
+    Panel("value", "Value captured per step", (Line("value_captured", "per step", faint=True),
+                                                 Line("value_captured", f"{WINDOW}-step mean", smooth=WINDOW)),
+          "value"),
+    Panel("value_total", "Value captured, cumulative", (Line("value_total", "cumulative"),), "value"),
+    Panel("backlog", "Backlog and tasks failed", (Line("backlog", "backlog (open + active tasks)"),
+                                                  Line("failed_total", "tasks failed, total", dashed=True)),
+          "tasks", whole=True),
+    Panel("leaders", "Who leads", (Line("leadership_gini", "leadership Gini (left)"),
+                                   Line("distinct_leads", "distinct leaders (right)", dashed=True, right=True)),
           "Gini", "members"),
-    Panel("Energy", (Line("mean_energy", "mean energy"),
-                     Line("share_recovering", "share recovering", dashed=True)), "share", unit_range=True),
-    Panel("Motivation", (Line("mean_autonomy", "mean autonomy"),), "autonomy", unit_range=True),
+    Panel("energy", "Energy", (Line("mean_energy", "mean energy"),
+                               Line("share_recovering", "share recovering", dashed=True)), "share", unit_range=True),
+    Panel("motivation", "Motivation", (Line("mean_autonomy", "mean autonomy"),), "autonomy", unit_range=True),
+    Panel("value_share", f"Value share, last {WINDOW} steps",
+          (Line("value_share_window", "value captured / value arrived"),), "share", unit_range=True),
+    Panel("trust", "Trust", (Line("mean_trust", "mean trust on ties"),), "trust", unit_range=True),
+    Panel("leader_energy", "Member 0's energy", (Line("leader_energy", "energy of member 0 (gap: gone)"),),
+          "energy", unit_range=True),
+    Panel("utilisation", "Utilisation", (Line("utilisation", "share of members on a team"),), "share",
+          unit_range=True),
+    Panel("completion", f"Completion, last {WINDOW} steps",
+          (Line("completion_window", "tasks done / tasks ended"),), "share", unit_range=True),
 )
+DEFAULT_PLOTS = ("value", "value_total", "backlog", "leaders", "energy", "motivation")
+BY_ID = {panel.id: panel for panel in PANELS}
+# Measures that are undefined at times (member 0 gone, nothing ended in the window): drawn with gaps
+GAPPED = {"leader_energy", "value_share_window", "completion_window"}
+MARK_COLOUR = "#7f7f7f"
+
+
+def chosen_panels(ids) -> list[Panel]:
+    """The panels to draw: the ids given (a scenario's `plots:` or the page's choice), else the default."""
+    return [BY_ID[i] for i in (ids or DEFAULT_PLOTS) if i in BY_ID]
 
 
 def trailing_mean(y: np.ndarray, window: int) -> np.ndarray:
@@ -104,8 +127,23 @@ def thin(n: int) -> np.ndarray:
 
 
 def series(history: History, line: Line) -> np.ndarray:
-    y = np.nan_to_num(history.array(line.key), nan=0.0)
+    y = history.array(line.key)
+    if line.key not in GAPPED:
+        y = np.nan_to_num(y, nan=0.0)
     return trailing_mean(y, line.smooth)
+
+
+def event_marks(orgs: list) -> list[tuple[int, str]]:
+    """Every organisation's events (scheduled and live), once each, in order of step."""
+    return sorted({mark for org in orgs for mark in org.marks})
+
+
+def marks_html(marks: list[tuple[int, str]]) -> str:
+    if not marks:
+        return ""
+    text = "; ".join(f"step {step}: {html.escape(what)}" for step, what in marks)
+    return (f'<div class="leadsim-marks" style="font-size:12px;color:#555">'
+            f'<span style="border-left:2px dashed {MARK_COLOUR};margin-right:4px"></span>{text}</div>')
 
 
 def legend_html(items: list[tuple[str, str, bool]]) -> str:
@@ -122,6 +160,7 @@ def legend_html(items: list[tuple[str, str, bool]]) -> str:
 def PlotPanel(panel: Panel, orgs: list, version: int, height: int = 160):
     size = solara.use_memo(lambda: ipywidgets.Layout(height=f"{height}px", width="100%", min_width="0"), [height])
     compare = len(orgs) > 1
+    events = event_marks(orgs)
     lines, legend = [], []
     for o, org in enumerate(orgs):
         hist = org.history
@@ -134,9 +173,9 @@ def PlotPanel(panel: Panel, orgs: list, version: int, height: int = 160):
     x_max = max(float(x[-1]) for _, x, _, _ in lines) if lines else 1.0
     left = [y for line, _, y, _ in lines if not line.right]
     right = [y for line, _, y, _ in lines if line.right]
-    y_ticks = nice_ticks(0.0, 1.0) if panel.unit_range else nice_ticks(0.0, max(float(y.max()) for y in left),
+    y_ticks = nice_ticks(0.0, 1.0) if panel.unit_range else nice_ticks(0.0, max(_top(y) for y in left),
                                                                        integer=panel.whole)
-    y2_ticks = nice_ticks(0.0, max(float(y.max()) for y in right), integer=True) if right else None
+    y2_ticks = nice_ticks(0.0, max(_top(y) for y in right), integer=True) if right else None
     x_ticks = step_ticks(x_max)
     sx = bqplot.LinearScale.element(min=0.0, max=float(x_ticks[-1]))
     sy = bqplot.LinearScale.element(min=float(y_ticks[0]), max=float(y_ticks[-1]))
@@ -145,25 +184,32 @@ def PlotPanel(panel: Panel, orgs: list, version: int, height: int = 160):
         x=x, y=y, scales={"x": sx, "y": sy2 if line.right else sy}, colors=[colour],
         line_style="dashed" if line.dashed else "solid", stroke_width=1 if line.faint else 2.2,
         opacities=[0.35 if line.faint else 1.0]) for line, x, y, colour in lines]
+    marks += [bqplot.Lines.element(x=np.array([step, step], dtype=float), y=y_ticks[[0, -1]].astype(float),
+                                   scales={"x": sx, "y": sy}, colors=[MARK_COLOUR], line_style="dashed",
+                                   stroke_width=1.5) for step, _ in events]
     axes = [bqplot.Axis.element(scale=sx, label="step", tick_format="d", tick_values=x_ticks),
             bqplot.Axis.element(scale=sy, side="left", label=panel.left, tick_format=tick_format(y_ticks),
                                 tick_values=y_ticks)]
     if right:
         axes.append(bqplot.Axis.element(scale=sy2, side="right", label=panel.right,
                                         tick_format=tick_format(y2_ticks), tick_values=y2_ticks))
-    with solara.Column(gap="0px", classes=["leadsim-plot"], style={"min-width": "0"}):
-        solara.HTML(tag="div", unsafe_innerHTML=f'<div style="font-weight:600;font-size:14px">{panel.title}</div>'
-                    + legend_html(legend))
+    with solara.Column(gap="0px", classes=["leadsim-plot", f"leadsim-plot-{panel.id}"], style={"min-width": "0"}):
+        solara.HTML(tag="div", unsafe_innerHTML=f'<div class="leadsim-plot-title" style="font-weight:600;'
+                    f'font-size:14px">{panel.title}</div>' + legend_html(legend) + marks_html(events))
         bqplot.Figure.element(marks=marks, axes=axes, animation_duration=0, padding_y=0,
                               fig_margin={"top": 8, "bottom": 34, "left": 48, "right": 40 if panel.right else 12},
                               layout=size)
 
 
 @solara.component
-def Plots(orgs: list, version: int, columns: int = 3, height: int = 160):
+def Plots(orgs: list, version: int, columns: int = 3, height: int = 160, chosen=()):
     with solara.GridFixed(columns=columns, align_items="start", justify_items="stretch"):
-        for panel in PANELS:
-            PlotPanel(panel, orgs, version, height=height)
+        for panel in chosen_panels(chosen):
+            PlotPanel(panel, orgs, version, height=height).key(f"plot-{panel.id}")
+
+
+def _top(y: np.ndarray) -> float:
+    return float(np.nanmax(y)) if np.isfinite(y).any() else 1.0
 
 
 @solara.component
