@@ -306,3 +306,76 @@ def test_every_scenario_and_variant_shows_the_values_the_model_runs_with(app):
             choose_in_open_menu(app, "Organisation B", labels[j])
             app.locator(".leadsim-org-b .leadsim-header", has_text=f"B: {labels[j]}").first.wait_for()
             check_controls(app, expected_controls(item.name, (i, j)), f"{item.name}: {labels[i]} vs {labels[j]}")
+
+
+IMG = SCREENSHOT.parent
+
+
+def plot_titles(page) -> list[str]:
+    return [t.strip() for t in page.locator(".leadsim-plot-title").all_inner_texts()]
+
+
+def test_a_scenario_shows_its_plots_marks_its_event_and_pauses_before_it(app):
+    from sim.viz.plots import chosen_panels
+    from sim.viz.scenarios import by_name
+
+    choose(app, "Scenario", "The hero leaves")
+    app.locator(".leadsim-org-a .leadsim-header", has_text="A: heroic").first.wait_for()
+    expected = [p.title for p in chosen_panels(by_name("hero_leaves").plots)]
+    app.locator(".leadsim-plot-title", has_text=expected[-1]).first.wait_for()
+    assert [t for t in plot_titles(app) if t in expected][:len(expected)] == expected
+    assert app.locator(".leadsim-marks", has_text="step 150: the leader leaves").count() == len(expected)
+    assert "This website runs on" not in app.inner_text("body")  # the banner once covered a plot
+    choose(app, "Steps per frame", "10")
+    app.get_by_role("button", name="Play", exact=True).click()
+    app.locator(".leadsim-notice", has_text="Paused at step 149: in the next step, the leader leaves").wait_for()
+    header_step(app, 149, "a")
+    app.get_by_role("button", name="Play", exact=True).wait_for()  # paused, not playing
+    if os.environ.get("LEADSIM_UPDATE_SCREENSHOT") or not (IMG / "scenario-event.png").exists():
+        app.get_by_role("button", name="Step", exact=True).click()  # past the event: member 0 is gone
+        header_step(app, 159, "a")
+        app.mouse.move(0, 0)
+        app.screenshot(path=str(IMG / "scenario-event.png"), full_page=True)
+
+
+def test_hover_picks_the_member_whose_centre_is_nearest(app):
+    circles = app.locator(".leadsim-network circle.member").evaluate_all(
+        "cs => cs.map(c => [Number(c.getAttribute('cx')), Number(c.getAttribute('cy')), Number(c.getAttribute('r'))])")
+    # a member whose centre lies inside a circle drawn after it (on top of it)
+    covered = next((i, j) for i, (x, y, _) in enumerate(circles) for j in range(i + 1, len(circles))
+                   if ((x - circles[j][0]) ** 2 + (y - circles[j][1]) ** 2) ** 0.5 < circles[j][2])
+    i, j = covered
+    box = app.locator(f".leadsim-network circle.member-{i}").bounding_box()
+    app.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    app.locator(".leadsim-member", has_text=f"Member {i}").wait_for()
+    assert f"Member {j}" not in app.locator(".leadsim-member").inner_text()
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
+def test_presentation_mode_fits_one_screen(browser, server, width, height):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    try:
+        page.set_default_timeout(TIMEOUT)
+        page.goto(server)
+        page.locator(".leadsim-network circle.member-0").wait_for(timeout=LOAD_TIMEOUT)
+        choose(page, "Scenario", "The hero leaves")
+        page.locator(".leadsim-org-a .leadsim-header", has_text="A: heroic").first.wait_for()
+        page.get_by_role("button", name="Present").click()
+        page.locator(".leadsim-present").wait_for()
+        assert page.locator(".leadsim-settings").count() == 0  # the settings collapse to the bar
+        choose(page, "Steps per frame", "10")
+        page.get_by_role("button", name="Play", exact=True).click()
+        page.locator(".leadsim-notice", has_text="Paused at step 149").wait_for()
+        page.mouse.move(0, 0)
+        parts = [page.locator(".leadsim-org-a .leadsim-network"), page.locator(".leadsim-org-b .leadsim-network"),
+                 page.locator(".leadsim-difference").first, *[p for p in page.locator(".leadsim-plot .bqplot").all()]]
+        assert len(parts) >= 5  # both organisations, the paired difference and two plots
+        for part in parts:
+            box = part.bounding_box()
+            assert box and box["y"] >= 0 and box["y"] + box["height"] <= height + 1, (part, box)
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (part, box)
+        assert page.evaluate("document.scrollingElement.scrollHeight") <= height + 2
+        page.screenshot(path=str(IMG / f"presentation-{width}x{height}.png"))
+    finally:
+        context.close()

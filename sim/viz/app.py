@@ -40,7 +40,7 @@ CSS = """
 .leadsim-knob .v-input__slot { margin-bottom: 0; }
 /* presentation mode: for a projector, everything larger and nothing but the run on screen */
 .leadsim-present { font-size: 19px; }
-.leadsim-present .leadsim-header { font-size: 19px !important; }
+.leadsim-present .leadsim-header { font-size: 17px !important; }
 .leadsim-present .leadsim-plot-title { font-size: 18px !important; }
 .leadsim-present .leadsim-notice, .leadsim-present .leadsim-error { font-size: 18px; }
 .leadsim-present .bqplot text { font-size: 14px !important; }
@@ -63,8 +63,9 @@ def LiveArea(session: Session, frame: solara.Reactive, version: solara.Reactive,
     org = orgs[0]
     with solara.Row(gap="16px", style={"align-items": "flex-start"}):
         with solara.Column(style={"flex": "11 1 0", "min-width": "0"}, gap="4px"):
-            OrgHeader(org, frame_now)
-            NetworkView(org, frame_now, height=470 if present else 520, on_member=set_member)
+            OrgHeader(org, frame_now, compact=present)
+            NetworkView(org, frame_now, height=520, on_member=set_member,
+                        css_height="max(300px, calc(100vh - 230px))" if present else "")
             if not present:
                 Legend()
             MemberCard(org, member, frame_now)
@@ -91,7 +92,7 @@ def PlotChooser(session: Session, version: int, refresh):
 def Messages(session: Session, version: solara.Reactive):
     version.value  # redraw when settings or interventions change
     if session.error:
-        solara.Error(session.error, classes=["leadsim-error"], icon="mdi-alert-circle-outline")
+        solara.Error(session.error, classes=["leadsim-error"], icon="mdi-alert-circle-outline", dense=True)
     elif session.notice:
         solara.Info(session.notice, classes=["leadsim-notice"], dense=True)
 
@@ -139,13 +140,13 @@ def Page(settings: Settings | None = None):
     solara.Style(CSS)
     if present.value:  # the settings collapse to one bar; the run fills the screen
         with solara.Column(classes=["leadsim-page", "leadsim-present"], gap="4px", style={"padding": "6px 10px"}):
-            with solara.Row(gap="12px", style={"align-items": "center", "flex-wrap": "wrap"}):
+            with solara.Row(gap="12px", style={"align-items": "center", "flex-wrap": "nowrap"}):
                 title = scenarios.by_name(session.settings.scenario).title
                 solara.HTML(tag="div", unsafe_innerHTML=f'<div class="leadsim-present-title" '
-                            f'style="font-size:22px;font-weight:700">{html.escape(title)}</div>')
-                RunBar(session, playing, speed, version.value, refresh, redraw)
-                solara.Button("Settings", icon_name="mdi-tune", on_click=lambda: present.set(False), text=True,
-                              classes=["leadsim-leave-presentation"])
+                            f'style="font-size:22px;font-weight:700;white-space:nowrap">{html.escape(title)}</div>')
+                RunBar(session, playing, speed, version.value, refresh, redraw, compact=True)
+                solara.Button(icon_name="mdi-tune", on_click=lambda: present.set(False), icon=True,
+                              classes=["leadsim-leave-presentation"], style={"margin-left": "auto"})
             Messages(session, version)
             LiveArea(session, frame, version, present=True)
         return

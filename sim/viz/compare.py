@@ -20,13 +20,14 @@ def CompareView(orgs: list[LiveOrg], frame: int, version: int, chosen=(), presen
     with solara.Columns([1, 1], gutters_dense=True):
         for o, org in enumerate(orgs[:2]):
             with solara.Column(gap="2px", classes=[f"leadsim-org-{'ab'[o]}"]):
-                OrgHeader(org, frame, letter="AB"[o], colour=ORG_COLOURS[o])
-                NetworkView(org, frame, height=300 if present else 430, on_member=lambda i, o=o: set_member((o, i)))
+                OrgHeader(org, frame, letter="AB"[o], colour=ORG_COLOURS[o], compact=present)
+                NetworkView(org, frame, height=430, on_member=lambda i, o=o: set_member((o, i)),
+                            css_height="max(200px, calc(100vh - 470px))" if present else "")
     if present:
         with solara.Columns([1, 1, 1], gutters_dense=True):
-            DifferencePanel(paired_difference(orgs), (orgs[0].label, orgs[1].label), frame, height=150)
+            DifferencePanel(paired_difference(orgs), (orgs[0].label, orgs[1].label), frame, height=135)
             for panel in chosen_panels(chosen)[:2]:
-                PlotPanel(panel, orgs, frame, height=150).key(f"plot-{panel.id}")
+                PlotPanel(panel, orgs, frame, height=135).key(f"plot-{panel.id}")
         return
     Legend()
     which, index = member

@@ -193,7 +193,8 @@ def _select(label, options, labels, value, on_value):
 
 
 @solara.component
-def RunBar(session: Session, playing: solara.Reactive, speed: solara.Reactive, version: int, refresh, redraw):
+def RunBar(session: Session, playing: solara.Reactive, speed: solara.Reactive, version: int, refresh, redraw,
+           compact: bool = False):
     def step():  # one frame's worth: "Steps per frame" applies to Step as well as to Play
         if session.step(speed.value):
             redraw()
@@ -235,8 +236,8 @@ def RunBar(session: Session, playing: solara.Reactive, speed: solara.Reactive, v
         solara.Button("Run", icon_name="mdi-fast-forward", on_click=run_to, outlined=True,
                       disabled=playing.value or not session.ok)
         if session.event_steps():
-            solara.Checkbox(label="pause before each scheduled event", value=session.pause_at_events,
-                            on_value=pause_at_events)
+            solara.Checkbox(label="pause before events" if compact else "pause before each scheduled event",
+                            value=session.pause_at_events, on_value=pause_at_events)
 
 
 @solara.component

@@ -42,6 +42,7 @@ class NetworkCanvas(ipyvue.VueTemplate):
     links = traitlets.Unicode("").tag(sync=True)  # team member -> lead of its task
     step = traitlets.Int(0).tag(sync=True)
     height = traitlets.Int(560).tag(sync=True)
+    css_height = traitlets.Unicode("").tag(sync=True)  # a CSS height instead (presentation: fills the screen)
     hovered = traitlets.Int(-1).tag(sync=True)
     selected = traitlets.Int(-1).tag(sync=True)
 
@@ -82,7 +83,7 @@ def frame(org: LiveOrg, pos: np.ndarray) -> dict:
 
 
 @solara.component
-def NetworkView(org: LiveOrg, version: int, height: int = 560, on_member=None):
+def NetworkView(org: LiveOrg, version: int, height: int = 560, on_member=None, css_height: str = ""):
     """The drawing of one organisation; `on_member(index)` gets the member hovered or clicked
     (-1 when the pointer leaves and nothing is selected)."""
     shape = solara.use_memo(lambda: geometry(org), [id(org.model), len(org.positions())])
@@ -101,7 +102,7 @@ def NetworkView(org: LiveOrg, version: int, height: int = 560, on_member=None):
             on_member(index)
 
     data = frame(org, shape["pos"])
-    NetworkCanvas.element(**drawn, **data, fills=FILLS, height=height, selected=selected,
+    NetworkCanvas.element(**drawn, **data, fills=FILLS, height=height, css_height=css_height, selected=selected,
                           hovered=hovered, on_hovered=hover, on_selected=select)
 
 
