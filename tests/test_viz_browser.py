@@ -324,7 +324,8 @@ def test_a_scenario_shows_its_plots_marks_its_event_and_pauses_before_it(app):
     expected = [p.title for p in chosen_panels(by_name("hero_leaves").plots)]
     app.locator(".leadsim-plot-title", has_text=expected[-1]).first.wait_for()
     assert [t for t in plot_titles(app) if t in expected][:len(expected)] == expected
-    assert app.locator(".leadsim-marks", has_text="step 150: the leader leaves").count() == len(expected)
+    # every time plot marks the event: the scenario's plots and the paired difference
+    assert app.locator(".leadsim-marks", has_text="step 150: the leader leaves").count() == len(expected) + 1
     assert "This website runs on" not in app.inner_text("body")  # the banner once covered a plot
     choose(app, "Steps per frame", "10")
     app.get_by_role("button", name="Play", exact=True).click()

@@ -8,7 +8,7 @@ import solara
 
 from .live import LiveOrg, paired_difference
 from .network import Legend, MemberCard, NetworkView
-from .plots import ORG_COLOURS, DifferencePanel, PlotPanel, Plots, chosen_panels
+from .plots import ORG_COLOURS, DifferencePanel, PlotPanel, Plots, chosen_panels, event_marks
 from .summary import OrgHeader
 
 
@@ -25,7 +25,8 @@ def CompareView(orgs: list[LiveOrg], frame: int, version: int, chosen=(), presen
                             css_height="max(200px, calc(100vh - 470px))" if present else "")
     if present:
         with solara.Columns([1, 1, 1], gutters_dense=True):
-            DifferencePanel(paired_difference(orgs), (orgs[0].label, orgs[1].label), frame, height=135)
+            DifferencePanel(paired_difference(orgs), (orgs[0].label, orgs[1].label), frame, height=135,
+                            events=tuple(event_marks(orgs)))
             for panel in chosen_panels(chosen)[:2]:
                 PlotPanel(panel, orgs, frame, height=135).key(f"plot-{panel.id}")
         return
@@ -35,5 +36,5 @@ def CompareView(orgs: list[LiveOrg], frame: int, version: int, chosen=(), presen
         with solara.Row(gap="6px", style={"align-items": "baseline"}):
             solara.Text(f"{'AB'[which]}:", style={"font-weight": "600"})
             MemberCard(orgs[which], index, frame)
-    DifferencePanel(paired_difference(orgs), (orgs[0].label, orgs[1].label), frame)
+    DifferencePanel(paired_difference(orgs), (orgs[0].label, orgs[1].label), frame, events=tuple(event_marks(orgs)))
     Plots(orgs, frame, chosen=chosen)

@@ -213,7 +213,8 @@ def _top(y: np.ndarray) -> float:
 
 
 @solara.component
-def DifferencePanel(difference: dict | None, labels: tuple[str, str], version: int, height: int = 180):
+def DifferencePanel(difference: dict | None, labels: tuple[str, str], version: int, height: int = 180,
+                    events: tuple = ()):
     """The paired difference in value captured: first organisation (A) minus second (B)."""
     size = solara.use_memo(lambda: ipywidgets.Layout(height=f"{height}px", width="100%"), [height])
     if difference is None:
@@ -236,7 +237,9 @@ def DifferencePanel(difference: dict | None, labels: tuple[str, str], version: i
         bqplot.Lines.element(x=x, y=cumulative, scales={"x": sx, "y": sy}, colors=["#333333"], stroke_width=2.5),
         bqplot.Lines.element(x=x, y=per_step, scales={"x": sx, "y": sy2}, colors=["#009e73"], stroke_width=1.5,
                              line_style="dashed"),
-    ]
+    ] + [bqplot.Lines.element(x=np.array([step, step], dtype=float), y=y_ticks[[0, -1]].astype(float),
+                              scales={"x": sx, "y": sy}, colors=[MARK_COLOUR], line_style="dashed", stroke_width=1.5)
+         for step, _ in events]
     axes = [bqplot.Axis.element(scale=sx, label="step", tick_format="d", tick_values=x_ticks),
             bqplot.Axis.element(scale=sy, side="left", label="cumulative", tick_format=tick_format(y_ticks),
                                 tick_values=y_ticks),
@@ -255,7 +258,7 @@ def DifferencePanel(difference: dict | None, labels: tuple[str, str], version: i
             f'<span style="font-weight:400;color:#666">(same task stream, same seed)</span></div>'
             f'<div style="font-size:13px">{summary}</div>'
             + legend_html([("cumulative difference", "#333333", False),
-                           ("per step, 20-step mean (right)", "#009e73", True)])))
+                           ("per step, 20-step mean (right)", "#009e73", True)]) + marks_html(list(events))))
         bqplot.Figure.element(marks=marks, axes=axes, animation_duration=0, padding_y=0,
                               fig_margin={"top": 8, "bottom": 34, "left": 56, "right": 48},
                               layout=size)
