@@ -165,3 +165,11 @@ def check_observables(model) -> None:
 def leadsim_command(name: str = "leadsim") -> list[str]:
     """A project command as a user runs it: the script that uv installs beside this Python."""
     return [str(Path(sys.executable).parent / name)]
+
+
+# ----- Hypothesis profiles: LEADSIM_PROPERTY_PROFILE=fast (default) or deep, see tests/profiles.py --
+# Loaded here, before any test module is imported, so that a profile applies to the whole session.
+
+from profiles import load_profile_from_environment  # noqa: E402
+
+load_profile_from_environment()
