@@ -37,6 +37,27 @@ class Variant:
 
 
 @dataclass
+class PredictionOption:
+    """One answer the room can give: a variant, or the change from `baseline` to `variant`."""
+    variant: str = ""  # a variant's label
+    baseline: str = ""  # if set, the option's value is measure(variant) - measure(baseline)
+    label: str = ""  # how the option reads on the page (default: the variant's label)
+
+
+@dataclass
+class PredictionSpec:
+    """What the page checks a scenario's prediction against: sim/scenarios.py validates it and
+    sim/viz/predictions.py names the measures. An empty `measure` means none is declared."""
+    question: str = ""  # the question, as the page asks it
+    measure: str = ""  # e.g. value_lost_after_event, time_lost_to_burnout, value_share
+    window: List[int] = field(default_factory=list)  # [first, last] step the measure covers
+    kind: str = ""  # number, choice (which option scores highest/lowest) or ranking
+    pick: str = "higher"  # choice: the answer is the option scoring higher (or lower); ranking: first
+    tolerance: Optional[float] = None  # number: the largest error counted right, in the measure's unit
+    options: List[PredictionOption] = field(default_factory=list)  # default: every variant
+
+
+@dataclass
 class ScenarioInfo:
     """What a scenario preset (configs/scenario/) tells a workshop: see sim/scenarios.py."""
     name: str = ""
@@ -46,6 +67,7 @@ class ScenarioInfo:
     watch: str = ""  # what to watch while it runs
     plots: List[str] = field(default_factory=list)  # the page's plots that `watch` names (sim/viz/plots.py)
     variants: List[Variant] = field(default_factory=list)
+    prediction: PredictionSpec = field(default_factory=PredictionSpec)  # checked on the page
 
 
 @dataclass

@@ -308,55 +308,7 @@ def test_plot_ticks_are_round_and_cover_the_data(lo, hi, integer):
         assert (ticks == np.round(ticks)).all() and tick_format(ticks) == ",.0f"
 
 
-# ----- the workshop's prediction and export (sim/viz/debrief.py) --------------------------------
-def test_the_outcome_is_revealed_after_some_steps_while_paused():
-    assert not debrief.revealed(0, playing=False)
-    assert not debrief.revealed(debrief.REVEAL_STEPS, playing=True)
-    assert debrief.revealed(debrief.REVEAL_STEPS, playing=False)
-
-
-def test_a_pick_in_compare_mode_is_checked_against_the_paired_difference():
-    session = small(compare=True, regime="distributed", regime_b="heroic")
-    session.step(30)
-    result = debrief.outcome(session.orgs)
-    diff = session.difference()
-    assert result["step"] == 30 and [o["label"] for o in result["orgs"]] == ["distributed", "heroic"]
-    assert result["difference"] == pytest.approx(diff["total_a"] - diff["total_b"])
-    winner = result["winner"]
-    assert winner == ("distributed" if result["difference"] > 0 else "heroic")
-    loser = ({"distributed", "heroic"} - {winner}).pop()
-    right = debrief.compare(debrief.Prediction("the hero is faster", winner), result)
-    assert right["hit"] is True and f"{winner} captured more" in right["actual"]
-    assert right["predicted"] == f"{winner} captures more value. “the hero is faster”"
-    assert debrief.compare(debrief.Prediction(winner=loser), result)["hit"] is False
-    assert debrief.compare(debrief.Prediction(text="just a note"), result)["hit"] is None
-    assert debrief.compare(debrief.Prediction(winner="gone after a rebuild"), result)["hit"] is None
-
-
-def test_a_level_pair_makes_no_winner():
-    result = {"step": 5, "orgs": [{"label": "A", "value": 2.0, "share": 0.5}, {"label": "B", "value": 2.0,
-                                                                                "share": 0.5}],
-              "difference": 0.0, "winner": ""}
-    checked = debrief.compare(debrief.Prediction(winner="A"), result)
-    assert checked["hit"] is False and "they are level" in checked["actual"]
-
-
-def test_a_predicted_value_share_is_set_beside_the_actual_share():
-    session = small()
-    session.step(40)
-    metrics = session.orgs[0].model.metrics()
-    actual = metrics["value_captured"].sum() / metrics["value_arrived"].sum()
-    result = debrief.outcome(session.orgs)
-    assert "difference" not in result and result["orgs"][0]["share"] == pytest.approx(actual)
-    close = debrief.compare(debrief.Prediction(share=actual + 0.02), result)
-    assert close["hit"] is True and "2 points below the prediction" in close["actual"]
-    far = debrief.compare(debrief.Prediction(share=max(actual - 0.3, 0.0)), result)
-    assert far["hit"] is False and "points above the prediction" in far["actual"]
-    assert debrief.compare(debrief.Prediction(), result) == {
-        "predicted": "no value share given", "hit": None,
-        "actual": f"After step 40: captured {actual:.0%} of the value that arrived."}
-
-
+# ----- the workshop's export (sim/viz/debrief.py) ---------------------------------------------
 def test_csv_export_has_one_row_per_step_per_organisation():
     session = small(compare=True, regime="distributed", regime_b="heroic")
     session.step(12)

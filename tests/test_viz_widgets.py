@@ -125,18 +125,22 @@ def test_scenario_with_variants_opens_compare_mode(rendered):
     assert select(rendered, "Org structure").v_model.startswith("hierarchy")
 
 
-def test_prediction_box_sets_the_prediction_beside_the_outcome(rendered):
+def test_prediction_box_locks_in_the_scenarios_checked_question_and_counts_down(rendered, monkeypatch):
+    from sim.viz import scorecard
+
+    monkeypatch.setattr(scorecard, "STORE", scorecard.Store())  # this test's own scorecard
     select(rendered, "Scenario").v_model = "The hero leaves"
     assert "Predict first" in html(rendered) and "leadsim-outcome" not in html(rendered)
-    field = next(w for w in rendered.find(v.TextField).widgets if w.label == "Your prediction")
+    assert "Which organisation loses the larger share of its value from step 150" in html(rendered)
+    field = next(w for w in rendered.find(v.TextField).widgets if w.label == "In the room's words (optional)")
     field.v_model = "the hero stalls"
-    field.fire_event("focusout", None)
-    select(rendered, "Captures more value").v_model = "distributed"
+    select(rendered, "Your pick (highest)").v_model = "distributed"
+    button(rendered, "Lock in the prediction").click()
     select(rendered, "Steps per frame").v_model = 10
     button(rendered, "Step").click()
     text = html(rendered)
-    assert "leadsim-outcome" in text and "distributed captures more value. “the hero stalls”" in text
-    assert "<b>Happened:</b> After step 10: heroic captured" in text and "as predicted" in text
-    select(rendered, "Scenario").v_model = "Default market"  # a new scenario clears the prediction
-    field = next(w for w in rendered.find(v.TextField).widgets if w.label == "Your prediction")
-    assert field.v_model == "" and "leadsim-outcome" not in html(rendered)
+    assert "distributed. “the hero stalls”" in text and "240 steps to go" in text and "leadsim-outcome" not in text
+    select(rendered, "Scenario").v_model = "Default market"  # another scenario: its own question
+    assert "loses the larger share" not in html(rendered) and "steps to go" not in html(rendered)
+    select(rendered, "Scenario").v_model = "The hero leaves"  # back: the locked prediction waits
+    assert "distributed. “the hero stalls”" in html(rendered) and "250 steps to go" in html(rendered)
