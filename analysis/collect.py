@@ -7,7 +7,9 @@ Walks the job folders under the sweep folder (any depth), and writes at its root
 - `metrics.parquet`: one row per step per finished job;
 - `failures.csv`: one row per failed job with its error;
 and CSV copies with --csv. Works on a partial or failed sweep: a job counts once, as finished
-(it has summary.json), failed (it has error.txt and no summary) or missing.
+(it has summary.json), failed (it has error.txt and no summary) or missing. Exits non-zero when a
+job failed, and when the folder holds a sweep's multirun.yaml but no job folder at all (its jobs
+were written somewhere else, or never ran): an empty table is then no answer.
 """
 
 from __future__ import annotations
@@ -20,7 +22,11 @@ from pathlib import Path
 import pandas as pd
 
 from sim.run import write_atomic
-from sim.sweep import ERROR, METRICS, SUMMARY
+from sim.sweep import ERROR, METRICS, SUMMARY, error_line
+
+
+class NoJobsError(RuntimeError):
+    """A sweep folder whose multirun.yaml says a sweep was launched there, with no job folder."""
 
 
 def job_dirs(sweep: Path) -> list[Path]:
@@ -32,8 +38,12 @@ def collect(sweep, csv: bool = False, quiet: bool = False) -> dict:
     sweep = Path(sweep)
     if not sweep.is_dir():
         raise FileNotFoundError(f"no such sweep folder: {sweep}")
+    jobs = job_dirs(sweep)
+    if not jobs and (sweep / "multirun.yaml").is_file():
+        raise NoJobsError(f"{sweep} has a sweep's multirun.yaml but no job folder under it: its jobs ran "
+                          "somewhere else or not at all")
     rows, frames, failures, missing = [], [], [], []
-    for job in job_dirs(sweep):
+    for job in jobs:
         name = str(job.relative_to(sweep))
         if (job / SUMMARY).is_file():
             row = json.loads((job / SUMMARY).read_text())
@@ -43,9 +53,7 @@ def collect(sweep, csv: bool = False, quiet: bool = False) -> dict:
             metrics.insert(0, "job_dir", name)
             frames.append(metrics)
         elif (job / ERROR).is_file():
-            text = (job / ERROR).read_text()
-            last = [line for line in text.strip().splitlines() if line.strip()][-1]
-            failures.append({"job_dir": name, "error": last, "details": text})
+            failures.append({"job_dir": name, "error": error_line(job), "details": (job / ERROR).read_text()})
         else:
             missing.append(name)
     summary = pd.DataFrame(rows).sort_values("job_dir", ignore_index=True) if rows else pd.DataFrame()
@@ -61,7 +69,7 @@ def collect(sweep, csv: bool = False, quiet: bool = False) -> dict:
         print(f"collected {len(summary)} finished job(s), {len(failed)} failed, {len(missing)} missing or "
               f"running -> {sweep / 'summary.parquet'}")
         for f in failures:
-            print(f"  FAILED {f['job_dir']}: {f['error']}")
+            print(f"  FAILED {f['job_dir']}: {f['error']}\n         {sweep / f['job_dir'] / ERROR}")
     return {"summary": summary, "metrics": metrics, "failures": failed, "missing": missing}
 
 
@@ -72,7 +80,7 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     try:
         result = collect(args.sweep, csv=args.csv)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, NoJobsError) as exc:
         sys.exit(f"leadsim-collect: error: {exc}")
     if len(result["failures"]):
         sys.exit(1)

@@ -18,7 +18,6 @@ from typing import Any, Dict, List, Optional
 import hydra
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
-from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
@@ -163,7 +162,7 @@ def app(cfg: DictConfig) -> None:
     hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
     if hc.mode == RunMode.MULTIRUN:
-        job = hc.job.override_dirname or str(hc.job.num)
+        job = os.path.relpath(out, hc.sweep.dir)  # a job is named by its folder (see sim.sweep.job_dir_name)
         design = {"design": cfg.design, "design_row": cfg.design_row} if cfg.design_row >= 0 else {}
         status = run_job(mcfg, out, list(hc.overrides.task), job, design)
         # joblib's workers get NUMBA_NUM_THREADS = cores / workers, so jobs do not oversubscribe
@@ -187,18 +186,17 @@ def app(cfg: DictConfig) -> None:
     print(f"figure:           {figure}")
 
 
-class CollectCallback(Callback):
-    """At the end of a sweep, collect its jobs into tidy tables and name any failed job."""
-
-    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
-        from analysis.collect import collect
-
-        collect(config.hydra.sweep.dir)
-
-
 def main() -> None:
     # Ray workers (hydra/launcher=ray) reuse this environment rather than rebuilding one with uv
     os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
+    # A Ray cluster that a sweep starts itself (hydra/launcher=ray without an address) is for this
+    # machine only: with this, Ray gives the node the loopback address, so the GCS, raylet, agents
+    # and workers listen on 127.0.0.1 instead of every interface. ray.init(_node_ip_address=
+    # "127.0.0.1") does not do it (Ray 2.60 swaps a loopback address for the network one), and
+    # Ray reads this variable when it is imported, so it is set here, before Hydra loads the Ray
+    # plugin. Joining a running cluster (address=auto) still works: the driver finds its node by
+    # its session folder, not by address. RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=1 undoes it.
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     app()
 
 

@@ -1,21 +1,26 @@
-"""One job of a sweep: run, write results atomically, never lose or repeat finished work.
+"""One job of a sweep: its folder, its run, results written atomically, never lose or repeat
+finished work.
 
-A job's folder is stable (named by its overrides), so rerunning a sweep skips every job whose
-`summary.json` exists and redoes only the missing or failed ones. `summary.json` is written last,
-through a temporary file and a rename: it exists only for a job that finished completely.
+A job's folder is stable (named by its overrides, see `job_dir_name`), so rerunning a sweep skips
+every job whose `summary.json` exists and redoes only the missing or failed ones. `summary.json`
+is written last, through a temporary file and a rename: it exists only for a job that finished
+completely.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
+import re
 import time
 import traceback
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from omegaconf import OmegaConf
 
 from .config import ConfigError, ModelConfig, flat_dict, make_config
 from .run import write_atomic
@@ -24,6 +29,31 @@ SUMMARY = "summary.json"
 METRICS = "metrics.parquet"
 MEMBERS = "members.parquet"
 ERROR = "error.txt"
+
+UNSAFE = re.compile(r"[^A-Za-z0-9._=,-]")  # anything else in a folder name becomes "_"
+READABLE_CHARS = 120  # of the overrides in a folder name; far below the 255 bytes a name may have
+
+
+def job_dir_name(override_dirname: str) -> str:
+    """The folder name of a sweep job, from its overrides as Hydra joins them
+    (`hydra.job.override_dirname`, e.g. `regime=heroic,seed=1`): a readable prefix with only
+    [A-Za-z0-9._=,-] in it, cut to READABLE_CHARS, then 10 hex digits of the sha256 of the exact
+    overrides. So a value such as `org.path=../../x.txt` can never make a job's folder leave
+    the sweep folder, two jobs whose overrides read the same once cleaned still get two folders,
+    and the same overrides always get the same folder (resuming a sweep depends on it).
+
+    configs/config.yaml uses it as `hydra.sweep.subdir: ${leadsim_job_dir:${hydra.job.override_dirname}}`.
+    """
+    digest = hashlib.sha256(str(override_dirname).encode()).hexdigest()[:10]
+    # no leading "." (a hidden folder) or "-" (read as an option by command-line tools)
+    readable = UNSAFE.sub("_", str(override_dirname))[:READABLE_CHARS].lstrip(".-")
+    return f"{readable}-{digest}" if readable else digest
+
+
+# Registered on import, so that every process that resolves a job's folder has it: the sweeper and
+# the basic launcher (in the `leadsim` process), and joblib, submitit and Ray workers, which import
+# this module when they unpickle the job's function (sim.cli.app).
+OmegaConf.register_new_resolver("leadsim_job_dir", job_dir_name, replace=True)
 
 
 def apply_design_row(cfg: ModelConfig, design: str | None, row: int) -> ModelConfig:
@@ -54,6 +84,19 @@ def apply_design_row(cfg: ModelConfig, design: str | None, row: int) -> ModelCon
 
 def is_done(out: Path) -> bool:
     return (Path(out) / SUMMARY).is_file()
+
+
+def record_failure(out: Path, job: str, overrides: list[str], details: str) -> Path:
+    """Write the job's error.txt: which job, its overrides, and what went wrong (last line: the
+    error itself, which collect and the sweep's failure list show)."""
+    text = f"job: {job}\noverrides: {' '.join(overrides)}\n\n{details.rstrip()}\n"
+    return write_atomic(Path(out) / ERROR, lambda p: Path(p).write_text(text))
+
+
+def error_line(out: Path) -> str:
+    """The last line of a failed job's error.txt: the error itself."""
+    lines = [line for line in (Path(out) / ERROR).read_text().splitlines() if line.strip()]
+    return lines[-1] if lines else "(empty error.txt)"
 
 
 def _plain(value):
@@ -103,6 +146,5 @@ def run_job(cfg: ModelConfig, out: Path, overrides: list[str], job: str, extra: 
         write_atomic(out / SUMMARY, lambda p: Path(p).write_text(payload))  # last: marks the job done
         return "done"
     except Exception:  # a failed job is recorded, and the sweep goes on
-        text = f"job: {job}\noverrides: {' '.join(overrides)}\n\n{traceback.format_exc()}"
-        write_atomic(out / ERROR, lambda p: Path(p).write_text(text))
+        record_failure(out, job, overrides, traceback.format_exc())
         return "failed"
