@@ -11,8 +11,8 @@ import numpy as np
 from numba import njit
 
 from . import rng
-from .rng import (ARRIVALS, DRIFT, F_COMPLEXITY, F_DOMAINS, F_ORIGIN, F_SHARE, F_VALUE, F_WORK, SHOCK, TASK,
-                  TURBULENCE, exponential, normal, uniform)
+from .rng import (ARRIVALS, DRIFT, F_DOMAINS, F_ORIGIN, F_SHARE, F_VALUE, F_WORK, SHOCK, TASK, TURBULENCE,
+                  complexity_key, exponential, normal, uniform)
 from .state import ACTIVE, OPEN
 
 
@@ -62,7 +62,7 @@ def draw_task(seed, tid, demand, complexity, work_mean, value_mean, req_out):
     p = (complexity - 1.0) / (K - 1.0)
     c = 1
     for d in range(K - 1):
-        if uniform(seed, 0, TASK, tid, F_COMPLEXITY + d) < p:
+        if uniform(seed, 0, TASK, tid, complexity_key(d)) < p:
             c += 1
     free = np.ones(K, dtype=np.bool_)
     req_out[:] = 0.0

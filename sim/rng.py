@@ -16,8 +16,17 @@ DRIFT, SHOCK, ARRIVALS, TASK, TURBULENCE = 1, 2, 3, 4, 5
 INTEREST, CLAIM, JOIN, REPORT_LOSS, NEW_TIE = 11, 12, 13, 14, 15
 ORG, INIT, HIRE = 21, 22, 23
 
-# Fields of a newborn task, drawn from stream TASK with index (task id, field).
+# Fields of a newborn task, drawn from stream TASK with index (task id, field). Each field owns a
+# range of keys: complexity trials d = 0..K-2, domain picks 10..10+K-1, shares 100..100+K-1 (K <= 64).
 F_COMPLEXITY, F_DOMAINS, F_SHARE, F_WORK, F_VALUE, F_ORIGIN = 0, 10, 100, 200, 210, 220
+F_COMPLEXITY_MORE = 1000  # complexity trials from d = 10 on, which would meet the domain picks' keys
+
+
+@njit(cache=True, inline="always")
+def complexity_key(d):
+    """The key of complexity trial d. The first ten keep their original keys, so every run with
+    fewer than 12 skill domains draws exactly as before; later trials get keys of their own."""
+    return F_COMPLEXITY + d if d < F_DOMAINS - F_COMPLEXITY else F_COMPLEXITY_MORE + d
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)

@@ -117,3 +117,23 @@ def test_results_do_not_depend_on_the_order_members_are_visited(regime, how):
     pdt.assert_frame_equal(reference.metrics(), other.metrics())
     np.testing.assert_array_equal(reference.state.skill, other.state.skill)
     np.testing.assert_array_equal(reference.state.energy, other.state.energy)
+
+
+@pytest.mark.parametrize("n_domains", [4, 11, 12, 64])
+def test_every_field_of_a_newborn_task_draws_with_a_key_of_its_own(n_domains):
+    """Complexity trials and domain picks once shared keys from 12 skill domains on, so a task's
+    complexity and its first domain were drawn from the same number."""
+    from sim import rng
+
+    keys = [rng.complexity_key(d) for d in range(n_domains - 1)]  # complexity trials
+    keys += [rng.F_DOMAINS + d for d in range(n_domains)]  # domain picks (at most one per domain)
+    keys += [rng.F_SHARE + k for k in range(n_domains)]  # each domain's share
+    keys += [rng.F_WORK, rng.F_WORK + 1, rng.F_VALUE, rng.F_ORIGIN]
+    assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
+
+
+def test_complexity_trials_below_twelve_domains_keep_their_keys():
+    """The separation changes no draw of a run with fewer than 12 skill domains."""
+    from sim import rng
+
+    assert [rng.complexity_key(d) for d in range(10)] == list(range(10))
