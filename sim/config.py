@@ -304,6 +304,10 @@ def validate(cfg: ModelConfig, chart=None) -> ModelConfig:
         raise ConfigError(
             f"member.w_benefit + w_fit + w_energy + w_support = {weights:g}; the weights must sum to 1"
         )
+    if cfg.regime.restaff_below >= m.coverage_target:  # MODEL.md: a lead asks for help below what a team aims for
+        raise ConfigError(f"regime.restaff_below = {cfg.regime.restaff_below:g} is out of range; allowed "
+                          f"[0, member.coverage_target = {m.coverage_target:g}) (a lead asks to re-staff below the "
+                          "coverage a complete team has)")
     if cfg.env.complexity > m.n_domains:
         raise ConfigError(f"env.complexity = {cfg.env.complexity} is out of range; allowed [1, member.n_domains={m.n_domains}]")
     if cfg.org.name == "flat":

@@ -251,3 +251,12 @@ def test_an_edge_list_chart_gets_breadth_first_reporting_lines(tmp_path):
     assert s.n == 6
     np.testing.assert_array_equal(s.parent, [-1, 0, 0, 1, 2, 4])
     assert s.tie_count[:6].sum() == 2 * 6
+
+
+def test_restaffing_threshold_must_sit_below_the_coverage_a_team_aims_for():
+    with pytest.raises(ConfigError) as err:
+        make_config(restaff_below=0.8, coverage_target=0.8)
+    assert "regime.restaff_below = 0.8 is out of range; allowed [0, member.coverage_target = 0.8)" in str(err.value)
+    with pytest.raises(ConfigError, match="regime.restaff_below = 0.9"):
+        make_config(restaff_below=0.9)
+    assert make_config(restaff_below=0.79, coverage_target=0.8).regime.restaff_below == 0.79
