@@ -212,18 +212,27 @@ def test_burnout_removes_a_member_from_work_for_burnout_steps():
     assert s.step == burnt_at + steps_off + 1
 
 
-def test_exhausted_members_pay_for_work_and_idle_members_recover():
-    m = make_model()
+def test_members_pay_for_work_and_idle_members_recover():
+    m = make_model()  # distributed: nobody pays for deciding
     run(m, 20)
-    s = m.state
+    s, c = m.state, m.cfg.member
     before = s.energy[: s.n].copy()
+    on_task = {i: int(s.task_id[s.task_of[i]]) for i in range(s.n) if s.task_of[i] >= 0}
     idle = [i for i in range(s.n) if s.task_of[i] < 0]
     m.step()
+    # on the same task before and after a step in which it progressed: each paid for the work
+    stayed = [i for i, tid in on_task.items() if s.task_of[i] >= 0 and s.task_id[s.task_of[i]] == tid
+              and s.progressed[s.task_of[i]]]
+    assert len(stayed) >= 5
+    for i in stayed:
+        cost = c.cost_lead if s.role_lead[i] else c.cost_work
+        assert s.energy[i] == pytest.approx(max(0.0, before[i] - cost), abs=1e-12), i
+    assert any(s.role_lead[i] for i in stayed) and not all(s.role_lead[i] for i in stayed)
     # idle at the end of the step before and after: they recovered a share of what they lacked
-    still_idle = [i for i in idle if s.task_of[i] < 0 and s.energy[i] >= before[i]]
-    assert still_idle
+    still_idle = [i for i in idle if s.task_of[i] < 0]
+    assert len(still_idle) >= 5
     for i in still_idle:
-        assert s.energy[i] == pytest.approx(before[i] + 0.1 * (1 - before[i]))
+        assert s.energy[i] == pytest.approx(before[i] + c.recovery * (1 - before[i]), abs=1e-12), i
 
 
 # ----- departures and succession inside a team --------------------------------------------
@@ -251,10 +260,11 @@ def test_a_leaders_departure_hands_a_distributed_team_to_its_best_fit_member():
     assert s.lead[t] == 5 and s.role_lead[5]
     assert not s.role_lead[0]
     tid = int(s.task_id[t])
+    s.work[t] = 1e9  # far from done, and
+    s.born[t] = s.step  # far from its deadline: the task is surely still running after the step
     m.step()  # the team carries on under its new lead
-    slot = [u for u in live_tasks(s, ACTIVE) if s.task_id[u] == tid]
-    if slot:
-        assert s.lead[slot[0]] == 5 and 0 not in team_of(s, slot[0])
+    (slot,) = [u for u in live_tasks(s, ACTIVE) if s.task_id[u] == tid]
+    assert s.lead[slot] == 5 and 0 not in team_of(s, slot)
 
 
 def test_lead_succession_inside_a_team_breaks_fit_ties_by_lowest_id():

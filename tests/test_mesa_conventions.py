@@ -49,7 +49,17 @@ def test_members_are_mesa_agents_viewing_the_state_arrays(model):
     assert isinstance(member, Member) and member.index == 7
     member.energy = 0.42
     assert model.state.energy[7] == 0.42
-    assert member.status in {"idle", "working", "leading", "recovering", "gone"}
+    s = model.state  # the status is read from the arrays, whatever they say
+    s.task_of[7], s.role_lead[7], s.recover_until[7], s.gone[7] = -1, False, 0, False
+    assert member.status == "idle"
+    s.task_of[7] = 0
+    assert member.status == "working"
+    s.role_lead[7] = True
+    assert member.status == "leading"
+    s.recover_until[7] = s.step + 5
+    assert member.status == "recovering"
+    s.gone[7] = True
+    assert member.status == "gone"
 
 
 def test_summary_is_one_flat_record(model):
