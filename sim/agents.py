@@ -78,14 +78,7 @@ class Member(CellAgent):
 
     @property
     def status(self) -> str:
-        s, i = self.state, self.index
-        if s.gone[i]:
-            return GONE
-        if s.step < s.recover_until[i]:
-            return RECOVERING
-        if s.task_of[i] >= 0:
-            return LEADING if s.role_lead[i] else WORKING
-        return IDLE
+        return status_of(self.state, self.index)
 
     def __repr__(self) -> str:
         return f"Member({self.index}, {self.status}, energy={self.energy:.2f}, autonomy={self.autonomy:.2f})"
@@ -99,17 +92,8 @@ class Member(CellAgent):
     def choose_task(self, visible: list[int], available) -> tuple[int, float]:
         """The best-scoring task this member can see, and the chance it steps up to lead it.
         Ties in score go to the oldest task (visible is in birth order)."""
-        s, m, i = self.state, self.model.cfg.member, self.index
-        c = self.model.cfg
-        ready = readiness(s.energy[i], self.support(available), m.w_energy, m.w_support)
-        best_task, best_score = -1, -1.0
-        for t in visible:
-            interest = uniform(s.seed, 0, INTEREST, s.task_id[t], i)
-            b = benefit(c.culture.purpose, s.value[t], c.env.value_mean, interest)
-            score = task_score(b, fit(s.req[t], s.skill[i]), ready, m.w_benefit, m.w_fit)
-            if score > best_score:
-                best_task, best_score = t, score
-        return best_task, claim_probability(s.autonomy[i], best_score, m.gain, m.threshold)
+        task, _, probability = best_visible_task(self.state, self.index, visible, available)
+        return task, probability
 
     def steps_up(self, probability: float) -> bool:
         s = self.state
@@ -122,3 +106,46 @@ class Member(CellAgent):
         p = join_probability(self.model.cfg.culture.contribution, trust, s.autonomy[i], s.energy[i])
         return uniform(s.seed, s.req_version[t], JOIN, s.task_id[t], i) < p
 
+
+# ----- the same rules on any state (the live one, or a look-ahead copy in sim/players.py) ----------
+def status_of(state, i: int) -> str:
+    """gone, recovering, leading, working or idle."""
+    s = state
+    if s.gone[i]:
+        return GONE
+    if s.step < s.recover_until[i]:
+        return RECOVERING
+    if s.task_of[i] >= 0:
+        return LEADING if s.role_lead[i] else WORKING
+    return IDLE
+
+
+def task_conditions(state, i: int, t: int, ready: float) -> tuple[float, float, float]:
+    """Benefit (a) and fit (b) of task slot t for member i, and the claim score they give with the
+    member's readiness (energy (c) and support (d), from `readiness`)."""
+    s, c = state, state.cfg
+    m = c.member
+    interest = uniform(s.seed, 0, INTEREST, s.task_id[t], i)
+    b = benefit(c.culture.purpose, s.value[t], c.env.value_mean, interest)
+    f = fit(s.req[t], s.skill[i])
+    return b, f, task_score(b, f, ready, m.w_benefit, m.w_fit)
+
+
+def member_readiness(state, i: int, available) -> tuple[float, float]:
+    """Member i's support (d) and its readiness: energy (c) and support on the log scale."""
+    s, m = state, state.cfg.member
+    backing = support(i, available, s.tie_start, s.tie_count, s.tie_nbr, s.tie_trust)
+    return backing, readiness(s.energy[i], backing, m.w_energy, m.w_support)
+
+
+def best_visible_task(state, i: int, visible: list[int], available) -> tuple[int, float, float]:
+    """The rule's choice for member i: its best-scoring visible task slot (ties: the oldest, as
+    `visible` is in birth order), that score, and the chance it steps up to lead it."""
+    m = state.cfg.member
+    _, ready = member_readiness(state, i, available)
+    best_task, best_score = -1, -1.0
+    for t in visible:
+        score = task_conditions(state, i, t, ready)[2]
+        if score > best_score:
+            best_task, best_score = t, score
+    return best_task, best_score, claim_probability(state.autonomy[i], best_score, m.gain, m.threshold)

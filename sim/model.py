@@ -12,6 +12,7 @@ import pandas as pd
 
 from . import events as events_mod
 from . import observe
+from . import players
 from .agents import Member
 from .config import ModelConfig, make_config
 from .state import State
@@ -27,10 +28,15 @@ class LeadershipModel(mesa.Model):
     (`turbulence=0.1`). A `config` (ModelConfig, dict or Hydra DictConfig) is applied first;
     keywords given explicitly override it. `chart` is an org chart already parsed in memory
     (`sim.chart.parse(data, filename)`), for `org="file"` without a path.
+
+    `decisions` are participants' decisions for named members (sim/players.py): `Decision`s or
+    dicts with step, member, kind and task_id, such as the entries of another run's
+    `decision_log`. Each is validated at the start of its step, exactly as `decide` validates it,
+    so a run replays exactly from its seed and its decision log.
     """
 
     def __init__(self, regime=None, org=None, n_members=None, seed=None, engine=None, config=None, chart=None,
-                 **params):
+                 decisions=None, **params):
         given = dict(regime=regime, org=org, n_members=n_members, seed=seed, engine=engine)
         given = {k: v for k, v in given.items() if v is not None}
         self.cfg: ModelConfig = make_config(config, chart=chart, **given, **params)
@@ -42,6 +48,13 @@ class LeadershipModel(mesa.Model):
         self._member_agents: list[Member] = []
         self.grid = None
         self.engine = self._make_engine()
+        self.decision_log: list[dict] = []  # every decision, accepted, refused or replaced, with its reason
+        self._scheduled: dict[int, list[players.Decision]] = {}  # decisions given up front, by step
+        for d in map(players.Decision.of, decisions or ()):
+            self._scheduled.setdefault(d.step, []).append(d)
+        self._queued: dict[int, tuple[players.Decision, dict]] = {}  # next step's accepted decisions, by member
+        self._rule_orders = players.rule_orders(self.state.n)
+        self.orders = self._rule_orders  # what the engines read: the step's decisions (sim/players.py)
         self.observables = observe.step_row(self.state, observe.Tally(), self.totals)
         self.datacollector = mesa.DataCollector(
             model_reporters={key: _reporter(key) for key in self.observables})
@@ -76,6 +89,7 @@ class LeadershipModel(mesa.Model):
 
     def step(self) -> None:
         self.state.step = self.steps
+        self.orders = self._take_orders()
         tally = self.engine.step()
         if self._member_agents:
             self.member_agents  # hires join as agents too
@@ -86,6 +100,67 @@ class LeadershipModel(mesa.Model):
         timings = getattr(self.engine, "timings", None)
         if timings is not None:
             timings["observables"] = timings.get("observables", 0.0) + time.perf_counter() - clock
+
+    # ----- participants (sim/players.py) ------------------------------------------------------
+    def decide(self, member: int, kind: str, task_id: int | None = None) -> dict:
+        """A participant's decision for `member` in the next step: "step_up" (task_id), "join"
+        (task_id), "decline" (task_id) or "rest". It is validated against the state now; a refused
+        decision changes nothing and the rule plays the member. A later accepted decision for the
+        same member and step replaces an earlier one. Returns its entry in `decision_log` (which
+        says so if the decision is later replaced, or refused when its step starts)."""
+        return self._record(players.Decision(self.steps + 1, member, kind, task_id))
+
+    def view(self, member: int) -> dict:
+        """What `member` sees now, for a participant's screen (see sim.players.view)."""
+        return players.view(self.state, member)
+
+    def rule_choice(self, member: int) -> dict:
+        """What the rule will do for `member` in the next step if nobody decides for it
+        (see sim.players.rule_choice); computed on a copy, so nothing changes."""
+        return players.rule_choice(self.state, member)
+
+    def rule_choices(self, members=None) -> dict[int, dict]:
+        """rule_choice for several members (all present ones by default), from one look-ahead."""
+        ahead = players.look_ahead(self.state)
+        ids = self.state.present_ids.tolist() if members is None else members
+        return {int(i): players.rule_choice(self.state, int(i), ahead) for i in ids}
+
+    def accepted_decisions(self) -> list[dict]:
+        """The decisions that took effect: with the config, enough to replay the run exactly."""
+        return [players.Decision.of(e).as_dict() for e in self.decision_log if e["status"] == "accepted"]
+
+    def _record(self, d: "players.Decision") -> dict:
+        why = players.refusal(self.state, d)
+        entry = {**d.as_dict(), "status": "refused" if why else "accepted",
+                 "reason": why or players.confirmation(self.state, d)}
+        self.decision_log.append(entry)
+        if not why:
+            earlier = self._queued.get(d.member)
+            if earlier is not None:
+                earlier[1]["status"] = "replaced"
+                earlier[1]["reason"] = f"replaced by a later decision for member {d.member}"
+            self._queued[d.member] = (d, entry)
+        return entry
+
+    def _take_orders(self) -> "players.Orders":
+        """This step's decisions as the engines' orders. Decisions given up front are validated
+        now; queued ones again, in case the state changed since (an intervention)."""
+        step = self.state.step
+        for d in self._scheduled.pop(step, ()):
+            self._record(d)
+        taken = []
+        for d, entry in self._queued.values():
+            why = players.refusal(self.state, d)
+            if why:
+                entry["status"], entry["reason"] = "refused", f"{why} (at the start of step {step})"
+            else:
+                taken.append(d)
+        self._queued = {}
+        if not taken:  # the engines only read orders, so one all-rule set serves every such step
+            if self._rule_orders.claim.shape[0] != self.state.n:
+                self._rule_orders = players.rule_orders(self.state.n)
+            return self._rule_orders
+        return players.orders_for(self.state, taken)
 
     # ----- live interventions (the browser page's buttons) -----------------------------------
     def intervene(self, kind: str, arg=None) -> None:

@@ -163,6 +163,47 @@ class State:
         s = self.tie_start[i]
         return range(s, s + self.tie_count[i])
 
+    def within(self, source: int, radius: int) -> list[int]:
+        """Members within `radius` ties of `source` (source included): who hears of a task."""
+        seen = {source}
+        frontier = [source]
+        for _ in range(radius):
+            nxt = []
+            for v in frontier:
+                for w in self.neighbours(v):
+                    w = int(w)
+                    if w not in seen:
+                        seen.add(w)
+                        nxt.append(w)
+            frontier = nxt
+        return list(seen)
+
+    def path_trust(self, source: int, radius: int) -> dict[int, float]:
+        """For members within `radius` hops: the best product of trusts along a shortest path
+        (whom a self-organised lead can invite, and how far they trust it)."""
+        best = {source: 1.0}
+        frontier = [source]
+        for _ in range(radius):
+            layer: dict[int, float] = {}
+            for v in frontier:
+                for p in self.tie_slots(v):
+                    w = int(self.tie_nbr[p])
+                    if w in best:
+                        continue
+                    value = best[v] * self.tie_trust[p]
+                    if value > layer.get(w, -1.0):
+                        layer[w] = value
+            best.update(layer)
+            frontier = sorted(layer)
+        return best
+
+    def available_at(self, step: int) -> np.ndarray:
+        """1.0 for members who can take on work in `step`: present, idle, not recovering and
+        with at least `energy_min` energy (as at the start of that step's claims)."""
+        n = self.n
+        return ((~self.gone[:n]) & (self.task_of[:n] < 0) & (step >= self.recover_until[:n])
+                & (self.energy[:n] >= self.cfg.member.energy_min)).astype(np.float64)
+
     # ----- tasks -------------------------------------------------------------------------
     def _init_tasks(self, cap: int) -> None:
         K, tm = self.K, self.cfg.member.team_max

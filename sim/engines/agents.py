@@ -18,6 +18,7 @@ from ..rules import (coordination_cost, faded_trust, fit, forgotten, learned_by_
 from ..state import (ACTIVE, DISTRIBUTED, DONE, FAILED, HEROIC, HIERARCHICAL, IN_INBOX, IN_TRANSIT, NEW_TASK,
                      NO_REPORT, OPEN, RESTAFF)
 from ..observe import Tally
+from ..players import ACCEPT, BY_RULE, CLAIM_BY_RULE, CLAIM_NOTHING, invitation_answer
 from ..teams import (capability, coverage, leave_team, mean_trust_to_team, send_report, start_task,
                      wants_restaffing)
 
@@ -35,45 +36,15 @@ class AgentsEngine:
 
     def availability(self) -> np.ndarray:
         """1.0 for members who are idle, not recovering, present and energetic enough."""
-        s = self.state
-        n = s.n
-        return ((~s.gone[:n]) & (s.task_of[:n] < 0) & (s.step >= s.recover_until[:n])
-                & (s.energy[:n] >= self.cfg.member.energy_min)).astype(np.float64)
+        return self.state.available_at(self.state.step)
 
     def within(self, source: int, radius: int) -> list[int]:
-        """Members within `radius` ties of `source`, in breadth-first order (source included)."""
-        s = self.state
-        seen = {source}
-        frontier = [source]
-        for _ in range(radius):
-            nxt = []
-            for v in frontier:
-                for w in s.neighbours(v):
-                    w = int(w)
-                    if w not in seen:
-                        seen.add(w)
-                        nxt.append(w)
-            frontier = nxt
-        return list(seen)
+        """Members within `radius` ties of `source` (source included)."""
+        return self.state.within(source, radius)
 
     def path_trust(self, source: int, radius: int) -> dict[int, float]:
         """For members within `radius` hops: the best product of trusts along a shortest path."""
-        s = self.state
-        best = {source: 1.0}
-        frontier = [source]
-        for _ in range(radius):
-            layer: dict[int, float] = {}
-            for v in frontier:
-                for p in s.tie_slots(v):
-                    w = int(s.tie_nbr[p])
-                    if w in best:
-                        continue
-                    value = best[v] * s.tie_trust[p]
-                    if value > layer.get(w, -1.0):
-                        layer[w] = value
-            best.update(layer)
-            frontier = sorted(layer)
-        return best
+        return self.state.path_trust(source, radius)
 
     def live_tasks(self, status: int) -> list[int]:
         s = self.state
@@ -151,11 +122,16 @@ class AgentsEngine:
             for i in self.within(int(s.origin[t]), int(s.radius[t])):
                 if available[i]:
                     visible.setdefault(i, []).append(t)
+        orders = self.model.orders  # participants' decisions for this step (sim/players.py)
         claimants: dict[int, list[int]] = {}
         for member in self.model.random.sample(self.members(visible), len(visible)):
-            task, probability = member.choose_task(visible[member.index], available)
-            if member.steps_up(probability):
-                claimants.setdefault(task, []).append(member.index)
+            claim = orders.claim[member.index]
+            if claim == CLAIM_BY_RULE:
+                task, probability = member.choose_task(visible[member.index], available)
+                if member.steps_up(probability):
+                    claimants.setdefault(task, []).append(member.index)
+            elif claim != CLAIM_NOTHING:  # a participant claims this task instead of the rule
+                claimants.setdefault(int(claim), []).append(member.index)
         for t in sorted(claimants):  # slots are in birth order
             lead = max(claimants[t], key=lambda i: (fit(s.req[t], s.skill[i]), -i))
             self.start_task(t, lead, chosen=True, decider=-1, tally=tally)
@@ -246,6 +222,7 @@ class AgentsEngine:
     # ----- phase 5: self-organised teams recruit ------------------------------------------
     def form_teams(self) -> None:
         s, m, rc = self.state, self.cfg.member, self.cfg.regime
+        orders = self.model.orders  # participants' answers to invitations (sim/players.py)
         for t in self.live_tasks(ACTIVE):
             if not s.chosen[t]:
                 continue  # appointed teams change only when their decider spends a decision
@@ -257,7 +234,9 @@ class AgentsEngine:
             asked = sorted((i for i in trust if available[i]), key=lambda i: (-fit(s.req[t], s.skill[i]), i))
             complete = False
             for member in self.members(asked):
-                if member.accepts_invitation(t, trust[member.index]):
+                i = member.index
+                answer = invitation_answer(t, orders.join_with[i], orders.decline_from[i])
+                if answer == ACCEPT or (answer == BY_RULE and member.accepts_invitation(t, trust[i])):
                     self.add_to_team(t, member.index)
                     if (s.team_size[t] >= m.team_max
                             or coverage(s.req[t], s.team[t], s.team_size[t], s.skill) >= m.coverage_target):

@@ -16,6 +16,7 @@ from numba import njit
 
 from .. import environment, events
 from ..observe import Tally
+from ..players import ACCEPT, BY_RULE, CLAIM_BY_RULE, CLAIM_NOTHING, DECLINE, invitation_answer
 from ..rng import CLAIM, INTEREST, JOIN, NEW_TIE, REPORT_LOSS, uniform
 from ..rules import (benefit, claim_probability, coordination_cost, faded_trust, fit, forgotten, join_probability,
                      learned_by_doing, learned_from_peers, motivated, needs_met, progress_rate, readiness,
@@ -161,7 +162,10 @@ def spread_word(M, T, P, tally):
 
 # ----- phases 3-4, distributed: claims and granting ----------------------------------------
 @njit(cache=True)
-def claim_and_grant(M, G, T, P, tally, available, mark, stamp, queue, best_task, best_score, claim_lead, claim_fit):
+def claim_and_grant(M, G, T, P, D, tally, available, mark, stamp, queue, best_task, best_score, claim_lead,
+                    claim_fit):
+    """D: participants' decisions as Orders (sim/players.py); D.claim[i] replaces member i's
+    choice of task and its claim draw."""
     n = available.shape[0]
     _availability(M, P.step, P.energy_min, available)
     best_task[:n] = -1
@@ -187,15 +191,20 @@ def claim_and_grant(M, G, T, P, tally, available, mark, stamp, queue, best_task,
                 best_task[i] = t
     claim_lead[: P.n_tasks] = -1
     for i in range(n):  # lowest id first, so equal fits go to the lowest id
-        t = best_task[i]
-        if t < 0:
+        t = D.claim[i]
+        if t == CLAIM_NOTHING:
             continue
-        p = claim_probability(M.autonomy[i], best_score[i], P.gain, P.threshold)
-        if uniform(P.seed, P.step, CLAIM, i, 0) < p:
-            f = fit(T.req[t], M.skill[i])
-            if claim_lead[t] < 0 or f > claim_fit[t]:
-                claim_lead[t] = i
-                claim_fit[t] = f
+        if t == CLAIM_BY_RULE:
+            t = best_task[i]
+            if t < 0:
+                continue
+            p = claim_probability(M.autonomy[i], best_score[i], P.gain, P.threshold)
+            if uniform(P.seed, P.step, CLAIM, i, 0) >= p:
+                continue
+        f = fit(T.req[t], M.skill[i])
+        if claim_lead[t] < 0 or f > claim_fit[t]:
+            claim_lead[t] = i
+            claim_fit[t] = f
     for t in range(P.n_tasks):
         lead = claim_lead[t]
         if lead >= 0:
@@ -318,7 +327,9 @@ def _sort_best_first(ids, fits, m):
 
 
 @njit(cache=True)
-def form_teams(M, G, T, P, available, mark, layer_mark, value, queue, stamp, cand, cand_fit):
+def form_teams(M, G, T, P, D, available, mark, layer_mark, value, queue, stamp, cand, cand_fit):
+    """D: participants' decisions as Orders (sim/players.py); they may answer an invitation instead
+    of the join draw."""
     _availability(M, P.step, P.energy_min, available)
     for t in range(P.n_tasks):
         if T.status[t] != ACTIVE or not T.chosen[t]:
@@ -338,8 +349,11 @@ def form_teams(M, G, T, P, available, mark, layer_mark, value, queue, stamp, can
         complete = False
         for a in range(m):
             i = cand[a]
-            p = join_probability(P.contribution, value[i], M.autonomy[i], M.energy[i])
-            if uniform(P.seed, T.req_version[t], JOIN, T.task_id[t], i) < p:
+            answer = invitation_answer(t, D.join_with[i], D.decline_from[i])
+            if answer == BY_RULE:
+                p = join_probability(P.contribution, value[i], M.autonomy[i], M.energy[i])
+                answer = ACCEPT if uniform(P.seed, T.req_version[t], JOIN, T.task_id[t], i) < p else DECLINE
+            if answer == ACCEPT:
                 _add_to_team(M, T, t, i)
                 available[i] = 0.0
                 if (T.team_size[t] >= P.team_max
@@ -608,16 +622,18 @@ class NumbaEngine:
         clock("environment")
         self._scratch()
         M, G, T, P = self._pack()
+        D = self.model.orders
+        assert D.claim.shape[0] == s.n, "the model builds a step's orders before the engine steps"
         spread_word(M, T, P, tally)
         clock("reports")
         self.used[:] = 0
         if s.regime == DISTRIBUTED:
-            self.stamp = claim_and_grant(M, G, T, P, tally, self.available, self.mark, self.stamp, self.queue,
+            self.stamp = claim_and_grant(M, G, T, P, D, tally, self.available, self.mark, self.stamp, self.queue,
                                          self.best_task, self.best_score, self.claim_lead, self.claim_fit)
         else:
             decide(M, T, P, tally, self.available, self.pick, self.used)
         clock("claims and decisions")
-        self.stamp = form_teams(M, G, T, P, self.available, self.mark, self.layer_mark, self.value, self.queue,
+        self.stamp = form_teams(M, G, T, P, D, self.available, self.mark, self.layer_mark, self.value, self.queue,
                                 self.stamp, self.cand, self.cand_fit)
         clock("team formation")
         progress(M, T, P)
