@@ -1,4 +1,4 @@
-"""Regenerate the workshop's figures, numbers and handout from real runs of the scenario presets.
+"""Regenerate the workshop's figures, numbers and handouts from real runs of the scenario presets.
 
     uv run python docs/workshop/make_figures.py [--members N --steps T --seeds S --out DIR]
     uv run python docs/workshop/make_figures.py --scenario four_keys      # a quick look: print only
@@ -8,10 +8,13 @@ face the identical task stream and their differences are paired. Into DIR (defau
 the script writes
 
     figures/<scenario>.png        the key figure of each exercise
-    figures/handout-*.png         small single-panel figures for the handout
+    figures/handout-*.png         small single-panel figures for the post-session sheet
     figures/numbers.json          every number the guide quotes (means, 95% CIs, per-seed values)
     figures/numbers.md            the same numbers as Markdown
-    handout.html                  the one-page take-home, figures embedded as base64 PNGs
+    handout-before.html           the pre-session sheet (A4, two sides): the model, the theory and
+                                  each exercise's question with room for a prediction; no results
+    handout-after.html            the post-session sheet (A4, one side): what the model did, with the
+                                  figures embedded as base64 PNGs
 
 and rewrites, in every DIR/*.md, the blocks between `<!-- numbers:NAME:start -->` and
 `<!-- numbers:NAME:end -->` (NAME is a scenario, or `overview`), so the guide never quotes a number
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import html
 import json
 import logging
 import math
@@ -447,7 +451,10 @@ def handout_figure(name, scn, result, path):
     return path
 
 
-# ----- handout ------------------------------------------------------------------------------
+# ----- handouts -----------------------------------------------------------------------------
+# Two printed sheets, so that nobody reads a result before the room has predicted it: the
+# pre-session sheet (the model, the theory and the questions, with room to write predictions)
+# carries no result at all; the post-session sheet (what the model did) is handed out at the end.
 HANDOUT_CSS = """
 @page { size: A4; margin: 10mm 11mm; }
 body { font: 8.1pt/1.28 "DejaVu Sans", Arial, sans-serif; color: #222; margin: 0 auto; max-width: 188mm; }
@@ -460,6 +467,11 @@ text-align: left; vertical-align: top; } th { background: #f1f5f3; white-space: 
 figure { margin: 0; } figure img { width: 100%; max-height: 60mm; object-fit: contain; }
 figcaption { font-size: 7.3pt; color: #333; }
 .small { font-size: 7.2pt; color: #555; } code { font-size: 7.4pt; }
+.sheet { break-after: page; page-break-after: always; } .sheet:last-child { break-after: auto; page-break-after: auto; }
+.results th { white-space: normal; width: 30%; }
+.predict { break-inside: avoid; margin: 0 0 2.2mm; } .predict h2 { margin-top: 0; }
+.write { height: 27mm; border: 1px solid #999; border-radius: 1.5mm; margin-top: 1mm;
+background: repeating-linear-gradient(to bottom, transparent 0, transparent 6.6mm, #ddd 6.6mm, #ddd 6.8mm); }
 """
 
 HANDOUT_MODEL = """
@@ -495,6 +507,77 @@ Autonomous motivation pays most on complex work.</p>
 </div></div>
 """
 
+HANDOUT_MEASURES = """
+<h2>What the model measures</h2>
+<table><tr><th>value share captured</th><td>of all the value that arrived, the share the organisation captured by
+finishing work in time: the main outcome</td></tr>
+<tr><th>completion rate</th><td>the share of tasks finished</td></tr>
+<tr><th>utilisation</th><td>the share of people on a team at any moment</td></tr>
+<tr><th>energy, burnout</th><td>work costs energy; people who run out burn out and are away for a while</td></tr>
+<tr><th>mean autonomy</th><td>how autonomous people's motivation is, from controlled (0) to autonomous (1)</td></tr>
+<tr><th>mean trust</th><td>the average trust between colleagues who share a tie</td></tr></table>
+<p>Within an exercise every version faces the same people and the identical stream of work, so what differs
+between them is caused by how they are led (or by the one setting that differs), not by luck.</p>
+"""
+
+
+def exercise_pages(folder: Path = WORKSHOP) -> dict:
+    """{scenario: (exercise number, page)} from the guide's pages (`NN-name.md`, `**Scenario:** `name``)."""
+    found = {}
+    for page in sorted(folder.glob("[0-9][0-9]-*.md")):
+        match = re.search(r"^\*\*Scenario:\*\* `(\w+)`", page.read_text(encoding="utf-8"), re.M)
+        if match:
+            found[match.group(1)] = (int(page.name[:2]), page.name)
+    return found
+
+
+def session_plan(pages: dict) -> tuple[list[str], list[str]]:
+    """(the scenarios of the guide's session plan in its order, the spare ones): one source of truth."""
+    plan = (WORKSHOP / "README.md").read_text(encoding="utf-8").split("## The 90-minute session plan")[-1]
+    table = [line for line in plan.split("\n## ")[0].splitlines() if line.startswith("|")]
+    links = re.findall(r"\]\((\d\d-[\w-]+\.md)\)", "\n".join(table))
+    by_page = {page: name for name, (_, page) in pages.items()}
+    planned = [by_page[link] for link in links if link in by_page]
+    return planned, sorted((n for n in pages if n not in planned), key=lambda n: pages[n][0])
+
+
+def sheet(title: str, body: str) -> str:
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>{HANDOUT_CSS}</style></head><body>
+{body}
+</body></html>
+"""
+
+
+def handout_before_html() -> str:
+    """The pre-session sheet: the model and its theory, then each exercise's question with room for
+    the participant's prediction. It quotes no result: the room predicts before anything runs."""
+    pages = exercise_pages()
+    planned, spares = session_plan(pages)
+    questions = []
+    for name in planned + spares:
+        scn = scenarios.load(name)
+        number, _ = pages[name]
+        spare = " (spare: if there is time)" if name in spares else ""
+        questions.append(f'<div class="predict"><h2>Exercise {number}: {html.escape(scn.title)}{spare}</h2>'
+                         f'<p>{html.escape(scn.predict)}</p><div class="write"></div></div>')
+    return sheet("leadsim workshop: before the session", f"""
+<div class="sheet">
+<h1>Who leads? Distributed versus heroic leadership</h1>
+<p class="small">For a <code>leadsim</code> workshop: read this side before the session. The other side has the
+questions the workshop asks; write your prediction for each <b>before</b> the model runs it. The results come
+on a second sheet at the end. A model is a thinking tool, not a forecast.</p>
+{HANDOUT_MODEL}
+{HANDOUT_MEASURES}
+</div>
+<div class="sheet">
+<h1>Your predictions</h1>
+<p class="small">One box per exercise. Write a number, a ranking or a sentence, and one reason. At the end,
+compare each with what the model did: the predictions that turn out wrong are the most useful ones.</p>
+{''.join(questions)}
+</div>""")
+
 
 def handout_captions(all_numbers: dict) -> dict:
     """One plain sentence per handout figure, with the numbers of the current runs."""
@@ -528,19 +611,32 @@ def handout_captions(all_numbers: dict) -> dict:
     }
 
 
-def handout_html(all_numbers: dict, images: dict, size: dict) -> str:
+def handout_after_html(all_numbers: dict, images: dict, size: dict) -> str:
+    """The post-session sheet: what the model did, with the figures and numbers of the current runs."""
     captions = handout_captions(all_numbers)
     figures = "".join(
         f'<figure><img alt="{all_numbers[n]["title"]}" src="data:image/png;base64,{images[n]}">'
         f"<figcaption>{captions[n]}</figcaption></figure>" for n in HANDOUT_ORDER if n in images)
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>leadsim: distributed leadership in one page</title>
-<style>{HANDOUT_CSS}</style></head><body>
-<h1>Who leads? Distributed versus heroic leadership, in one page</h1>
-<p class="small">Take-home from a <code>leadsim</code> workshop. The figures come from real runs of the model
-({size['members']} members, {size['steps_text']}; mean of {size['seeds']} runs with 95% intervals, grey dots single
-runs; the variants of an exercise face the identical work). A model is a thinking tool, not a forecast.</p>
-{HANDOUT_MODEL}
+    pages = exercise_pages()
+    rows = []
+    for name in sum(session_plan(pages), []):
+        if name not in all_numbers:
+            continue
+        numbers = all_numbers[name]
+        cells = []
+        for index in SPECS[name].get("headline", [0]):
+            c = numbers["contrasts"][index]
+            cells.append(f"{c['text']}, {MEASURES[c['measure']][0]}: {fmt_diff(c['measure'], c['mean'])} "
+                         f"({c['positive']} of {c['n']} runs above zero)")
+        rows.append(f"<tr><th>{pages[name][0]}. {numbers['title']}</th><td>{'<br>'.join(cells)}</td></tr>")
+    return sheet("leadsim workshop: what the model did", f"""
+<h1>Who leads? What the model did</h1>
+<p class="small">After a <code>leadsim</code> workshop: set each result beside the prediction you wrote. The figures
+come from real runs of the model ({size['members']} members, {size['steps_text']}; mean of {size['seeds']} runs with
+95% intervals, grey dots single runs; the versions of an exercise face the identical work). A model is a thinking
+tool, not a forecast.</p>
+<h2>Each exercise in one line (a paired difference: same people, same work, same seed)</h2>
+<table class="results">{''.join(rows)}</table>
 <h2>What we saw</h2>
 <div class="figs">{figures}</div>
 <h2>Questions to take home</h2>
@@ -550,11 +646,9 @@ runs; the variants of an exercise face the identical work). A model is a thinkin
 <li>Which of the four keys is weakest in your organisation, and what would strengthen it?</li></ul>
 <p class="small"><b>Value share</b>: the share of the value arriving that the organisation captured by finishing work
 in time. Try it: <code>uv run leadsim-viz</code> (the page) or <code>uv run leadsim +scenario=hero_leaves</code>.
-Regenerate this page: <code>uv run python docs/workshop/make_figures.py</code>. Sources: Gagné &amp; Deci (2005),
+Regenerate this sheet: <code>uv run python docs/workshop/make_figures.py</code>. Sources: Gagné &amp; Deci (2005),
 Self-Determination Theory; Adler, Heckscher &amp; Prusak (2011), the collaborative enterprise; the model:
-<code>docs/ODD.md</code>.</p>
-</body></html>
-"""
+<code>docs/ODD.md</code>.</p>""")
 
 
 # ----- main ---------------------------------------------------------------------------------
@@ -606,10 +700,11 @@ def main(argv=None) -> int:
             + "\n\n".join(f"## {all_numbers[n]['title']} (`{n}`)\n\n{blocks[n]}" for n in names)
             + "\n\n## Overview\n\n" + blocks["overview"] + "\n")
         steps_used = sorted({n["size"]["steps_text"] for n in all_numbers.values()})
-        html = handout_html(all_numbers, images, {**size, "steps_text": " or ".join(steps_used)})
-        (out / "handout.html").write_text(html)
+        (out / "handout-before.html").write_text(handout_before_html(), encoding="utf-8")
+        (out / "handout-after.html").write_text(
+            handout_after_html(all_numbers, images, {**size, "steps_text": " or ".join(steps_used)}), encoding="utf-8")
     changed = rewrite_blocks(out, blocks)
-    print(f"\nwrote {out / 'figures'}{'' if args.scenario else ' and ' + str(out / 'handout.html')}; updated "
+    print(f"\nwrote {out / 'figures'}{'' if args.scenario else ' and the handouts ' + str(out / 'handout-*.html')}; updated "
           f"{', '.join(p.name for p in changed) or 'no guide pages'}; {time.perf_counter() - started:.0f} s in all")
     return 0
 
