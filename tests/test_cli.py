@@ -6,6 +6,7 @@ module-scoped fixture and the tests only read their results.
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import subprocess
@@ -137,3 +138,130 @@ def test_model_errors_are_reported_as_leadsim_errors(runs, case):
     r = runs[case]
     assert r["err"].strip().startswith("leadsim: error:"), r["err"]
     assert r["err"].count("\n") <= 2  # one line, not a dump
+
+
+# ----- the table: it fits the terminal, names every column in full, and has the exercises' measures --
+
+FOUR_KEYS = ["none", "all four", "purpose", "contribution", "procedures", "infrastructure",
+             "hierarchical · none", "hierarchical · all four"]
+REPLACED = "is replaced by the scenario"
+
+
+def table_columns(out: str) -> list[str]:
+    """The printed table's column names left to right, across all its parts, with a name that wraps
+    over several header lines put back together; `measure` (the first column) left out."""
+    names, header = [], None
+    for line in out.splitlines():
+        if line.startswith("┏"):
+            header = []
+        elif line.startswith("┡"):
+            names += [" ".join(" ".join(cells).split()) for cells in zip(*header)][2:-1]
+            header = None
+        elif header is not None and line.startswith("┃"):
+            header.append(line.split("┃"))
+    return names
+
+
+def table_lines(out: str) -> list[str]:
+    return [line for line in out.splitlines() if line[:1] in set("┏┃┡│└")]
+
+
+@pytest.fixture(scope="module")
+def table_runs(tmp_path_factory):
+    base = tmp_path_factory.mktemp("cli-table")
+    jobs = {  # name: (arguments, terminal width)
+        "keys-80": (["+scenario=four_keys"], 80),
+        "one-regime": (["compare=false", "regime.name=heroic"], 120),
+        # every variant sets culture.autonomy_support and regime.name, and the scenario itself
+        # sets regime.name, which the regime=heroic shortcut comes before
+        "replaced": (["+scenario=controlled_vs_autonomous", "culture.autonomy_support=1", "regime=heroic"], 120),
+    }
+    procs = {}
+    for name, (args, columns) in jobs.items():
+        env = {**{k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}, "COLUMNS": str(columns)}
+        procs[name] = subprocess.Popen(leadsim_command() + SMALL + args + [f"hydra.run.dir={base / name}"],
+                                       cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    results = {}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=180)
+        results[name] = dict(rc=proc.returncode, out=out, err=err, dir=base / name)
+    return results
+
+
+def test_eight_variants_fit_an_80_column_terminal_in_two_parts_with_every_name_in_full(table_runs):
+    r = table_runs["keys-80"]  # COLUMNS=80, read through shutil.get_terminal_size
+    assert r["rc"] == 0, r["err"]
+    lines = table_lines(r["out"])
+    assert lines and max(len(line) for line in lines) <= 80
+    assert "…" not in r["out"]
+    assert table_columns(r["out"]) == FOUR_KEYS  # every variant once, in order, across the parts
+    assert r["out"].count("┏") == 2 and "(part 2 of 2)" in r["out"]
+    assert r["out"].count("burnout-days") == 2  # each part repeats the measures
+
+
+def test_eight_variants_fit_a_120_column_terminal_in_one_table_with_every_name_in_full(table_runs):
+    from sim.cli import print_table
+
+    r = table_runs["keys-80"]
+    summary, metrics = pd.read_csv(r["dir"] / "summary.csv"), pd.read_parquet(r["dir"] / "metrics.parquet")
+    out = io.StringIO()
+    print_table(summary, out, title="eight variants", metrics=metrics, width=120)
+    lines = table_lines(out.getvalue())
+    assert max(len(line) for line in lines) <= 120 and "…" not in out.getvalue()
+    assert table_columns(out.getvalue()) == FOUR_KEYS and out.getvalue().count("┏") == 1
+
+
+def test_the_table_has_the_measures_the_exercises_talk_about(table_runs):
+    r = table_runs["one-regime"]
+    assert r["rc"] == 0, r["err"]
+    metrics = pd.read_parquet(r["dir"] / "metrics.parquet")
+    summary = pd.read_csv(r["dir"] / "summary.csv")
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in table_lines(r["out"])
+            if line.startswith("│")}
+    assert rows["final mean trust"] == f"{metrics['mean_trust'].iloc[-1]:.3f}"
+    assert rows["ties at the end"] == str(int(metrics["tie_count"].iloc[-1]))
+    assert rows["time lost to burnout"] == f"{summary['burnout_days'][0] / (30 * 40):.1%}"
+    assert rows["final mean autonomy"] == f"{summary['final_autonomy'][0]:.3f}"
+
+
+def test_a_single_regime_run_is_not_titled_a_regime_comparison(table_runs):
+    r = table_runs["one-regime"]
+    assert r["rc"] == 0, r["err"]
+    assert "comparison" not in r["out"].lower()
+    assert "One organisation, heroic leadership (seed 1)" in r["out"]
+    assert table_columns(r["out"]) == ["heroic"]
+
+
+def test_a_setting_that_the_variants_replace_is_warned_about(table_runs):
+    r = table_runs["replaced"]
+    assert r["rc"] == 0, r["err"]
+    warning = next(line for line in (r["out"] + r["err"]).splitlines()
+                   if "culture.autonomy_support=1 " + REPLACED in line)
+    assert "WARNING" in warning
+    for label in ("controlling managers", "autonomy-supportive managers", "distributed (work chosen)"):
+        assert f"'{label}' (culture.autonomy_support=" in warning
+    assert "it applies to none of them" in warning and "compare=false" in warning
+    assert table_columns(r["out"]) == ["controlling managers", "autonomy-supportive managers",
+                                       "distributed (work chosen)"]
+
+
+def test_a_group_choice_that_the_scenario_replaces_is_warned_about(table_runs):
+    r = table_runs["replaced"]
+    assert r["rc"] == 0, r["err"]
+    assert ("regime=heroic is replaced by the scenario's own regime.name=hierarchical; "
+            "write regime.name=heroic instead") in r["out"] + r["err"]
+    assert (pd.read_csv(r["dir"] / "summary.csv")["regime"] != "heroic").all()  # what the warning is about
+
+
+def test_a_setting_only_some_variants_set_is_named_with_the_columns_it_reaches():
+    from sim.cli import overridden_settings
+
+    variants = [("a · strained", {"regime.name": "heroic"}),
+                ("a · rested", {"regime.name": "heroic", "env.task_rate": 0.009})]
+    [warning] = overridden_settings(["+scenario=burnout", "env.task_rate=0.009", "member.recovery=0.1"], variants)
+    assert warning.startswith("env.task_rate=0.009 is replaced by the scenario's variants 'a · rested'")
+    assert "it applies only to 'a · strained'" in warning
+    assert overridden_settings(["env.task_rate=0.009"], variants, compare=False) == []
+    assert overridden_settings(["n_members=40", "steps=60", "progress=false"], variants) == []
+    [group] = overridden_settings(["org=teams"], [], base={"org": {"name": "hierarchy"}})
+    assert group.endswith("write org.name=teams instead")
