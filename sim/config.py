@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, List, Optional
 
 ORGS = ("hierarchy", "flat", "teams", "star", "file")
-REGIMES = ("heroic", "hierarchical", "distributed")
+REGIMES = ("heroic", "hierarchical", "distributed", "hybrid")
 ENGINES = ("agents", "numba")
 ENV_DIR = Path(__file__).resolve().parents[1] / "configs" / "env"  # the env group's named presets
 
@@ -46,6 +46,7 @@ class OrgConfig:
 @dataclass
 class RegimeConfig:
     name: str = param("distributed", choices=REGIMES, doc="leadership regime", construct="leadership regime")
+    centralisation: float = param(0.5, 0, 1, doc="share of tasks a manager allocates in `hybrid` (the rest are open to self-selection)", construct="structure (centralisation)")
     decisions_per_step: int = param(2, 1, 10_000, doc="decisions a central decider makes per step", construct="decision capacity")
     cost_decide: float = param(0.01, 0, 1, doc="energy a decider spends per decision", construct="cost of deciding")
     cost_oversee: float = param(0.0002, 0, 1, doc="energy a decider spends per step per active task it staffed", construct="cost of oversight")

@@ -13,7 +13,7 @@ import numpy as np
 from .config import REGIMES, ConfigError
 from .environment import redraw_demand
 from .state import DISTRIBUTED, HEROIC, NEW_TASK, NO_REPORT, OPEN, REGIME_CODES, RESTAFF
-from .teams import leave_team, send_report
+from .teams import leave_team, send_report, task_is_central
 
 KINDS = ("leader_leaves", "shock", "regime", "hire")
 
@@ -107,7 +107,9 @@ def succeed(s, leader: int = 0) -> None:
 
 
 def switch_regime(s, name: str) -> None:
-    """Active teams finish as they are. Open tasks are re-announced the new regime's way."""
+    """Active teams finish as they are. Open tasks are re-announced the new regime's way: a report
+    to the managers for the tasks it allocates centrally (under hybrid, those the structure dial
+    gives them), word spreading from radius 1 for the rest."""
     old, new = s.regime, REGIME_CODES[name]
     s.regime = new
     if old == new:
@@ -118,10 +120,10 @@ def switch_regime(s, name: str) -> None:
                 s.report[t] = NO_REPORT
             continue
         s.radius[t] = 1
-        if new == DISTRIBUTED:
-            s.report[t] = NO_REPORT
-        else:
+        if task_is_central(new, s.cfg.regime.centralisation, s.seed, s.task_id[t]):
             announce(s, t)
+        else:
+            s.report[t] = NO_REPORT
 
 
 def announce(s, t: int) -> None:

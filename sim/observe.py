@@ -12,17 +12,16 @@ import pandas as pd
 from numba import njit
 
 from .rules import fit
-from .state import ACTIVE, DISTRIBUTED, HEROIC, IN_INBOX, IN_TRANSIT, OPEN
+from .state import ACTIVE, DISTRIBUTED, HEROIC, HYBRID, IN_INBOX, IN_TRANSIT, OPEN, REGIME_NAMES
 from .teams import coverage
-
-REGIME_NAMES = {0: "heroic", 1: "hierarchical", 2: "distributed"}
 
 
 class Tally(dict):
     """Counts of what happened in one step, read by the observables."""
 
     KEYS = ("arrived", "value_arrived", "started", "started_chosen", "done", "failed", "value_captured",
-            "wait_sum", "wait_n", "cycle_sum", "cycle_n", "decisions", "escalations", "restaffs", "restaff_requests")
+            "wait_sum", "wait_n", "cycle_sum", "cycle_n", "decisions", "escalations", "restaffs", "restaff_requests",
+            "central_arrivals")
 
     FLOATS = ("value_arrived", "value_captured")
 
@@ -108,8 +107,10 @@ def step_row(state, tally: dict, totals: dict) -> dict:
     s = state
     n = s.n
     present = s.present_ids
-    totals["decision_demand"] = (totals.get("decision_demand", 0) + tally["arrived"] + tally["restaff_requests"]
-                                 + tally["escalations"])
+    # decisions asked of the centre: the new tasks it allocates (every arrival under heroic and
+    # hierarchical, the dial's share under hybrid), re-staff requests and escalations
+    totals["decision_demand"] = (totals.get("decision_demand", 0) + tally["central_arrivals"]
+                                 + tally["restaff_requests"] + tally["escalations"])
     for key in ("arrived", "done", "failed", "started", "value_arrived", "value_captured"):
         totals[key] = totals.get(key, 0) + tally[key]
     agg = _aggregate(s.step, present, s.skill, s.energy, s.autonomy, s.task_of, s.recover_until, s.n_tasks,
@@ -157,7 +158,7 @@ def step_row(state, tally: dict, totals: dict) -> dict:
 
 
 def deciders(state) -> int:
-    """Units of central decision capacity: the hero, or every manager."""
+    """Units of central decision capacity: the hero, or every manager (hierarchical, hybrid)."""
     if state.regime == HEROIC:
         return 1
     if state.regime == DISTRIBUTED:
@@ -165,13 +166,33 @@ def deciders(state) -> int:
     return int(state.has_reports[state.present_ids].sum())
 
 
+def could_end(metrics: pd.DataFrame, state) -> dict:
+    """The tasks that have had the chance to end by the last step: those born at least `patience`
+    steps before it, whose deadline has passed. Every one of them is done or failed, so a share of
+    them is not lowered by work still running when the run stops. Returns their count, the count
+    done, the value that arrived with them and the value captured."""
+    last = int(metrics["step"].iloc[-1])
+    cutoff = last - state.cfg.env.patience  # born in a step <= cutoff: deadline <= last
+    counted = metrics["step"] <= cutoff
+    upto = max(cutoff + 1, 0)
+    return {"arrived": int(metrics.loc[counted, "tasks_arrived"].sum()),
+            "done": int(state.done_by_birth[:upto].sum()),
+            "value_arrived": float(metrics.loc[counted, "value_arrived"].sum()),
+            "value_captured": float(state.captured_by_birth[:upto].sum())}
+
+
 def summary(metrics: pd.DataFrame, state, totals: dict) -> dict:
-    """Per-run results."""
+    """Per-run results. Value share and completion rate count only the tasks that could end
+    (`could_end`); the work still running at the last step is reported on its own."""
     cfg = state.cfg
     n = state.n
     led = state.led_count[:n]
     capacity = cfg.regime.decisions_per_step * max(deciders(state), 1)
     done_cycles = (metrics["mean_cycle"] * metrics["tasks_done"]).sum()
+    ended = could_end(metrics, state)
+    value_arrived = float(totals.get("value_arrived", 0.0))
+    decided_centrally = state.regime != DISTRIBUTED and not (state.regime == HYBRID
+                                                             and cfg.regime.centralisation == 0)
     return {
         "regime": cfg.regime.name,
         "org": cfg.org.name,
@@ -183,8 +204,11 @@ def summary(metrics: pd.DataFrame, state, totals: dict) -> dict:
         "tasks_failed": int(totals.get("failed", 0)),
         "value_arrived": float(totals.get("value_arrived", 0.0)),
         "value_captured": float(totals.get("value_captured", 0.0)),
-        "value_share": _ratio(totals.get("value_captured", 0.0), totals.get("value_arrived", 0.0)),
-        "completion_rate": _ratio(totals.get("done", 0), totals.get("arrived", 0)),
+        "value_share": _ratio(ended["value_captured"], ended["value_arrived"]),
+        "completion_rate": _ratio(ended["done"], ended["arrived"]),
+        "tasks_counted": ended["arrived"],
+        "tasks_running_at_end": int(state.n_tasks),
+        "value_running_at_end": _ratio(float(state.value[: state.n_tasks].sum()), value_arrived),
         "mean_cycle": _ratio(done_cycles, metrics["tasks_done"].sum()),
         "mean_utilisation": float(metrics["utilisation"].iloc[1:].mean()),
         "leadership_gini": gini_counts(led),
@@ -195,7 +219,7 @@ def summary(metrics: pd.DataFrame, state, totals: dict) -> dict:
         "burnout_days": int(state.burnout_days),
         "decision_load": cfg.env.task_rate * state.n0 / cfg.regime.decisions_per_step,
         "effective_decision_load": (_ratio(totals.get("decision_demand", 0) / max(len(metrics) - 1, 1), capacity)
-                                    if state.regime != DISTRIBUTED else math.nan),
+                                    if decided_centrally else math.nan),
     }
 
 

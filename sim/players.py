@@ -4,9 +4,10 @@ A participant plays a member from a phone (like NetLogo's HubNet); everyone else
 without a decision, is played by the model's rules. Between steps a participant may decide, for
 the next step:
 
-- `step_up` a task id: claim one of the open tasks it sees (distributed regime only). This
-  replaces the rule's choice of task and its claim draw; among the claimants of one task the best
-  fit still leads (ties: lowest id), as for everyone.
+- `step_up` a task id: claim one of the open tasks it sees (distributed regime, and under hybrid
+  the tasks the structure dial leaves open to self-selection; a task the managers allocate cannot
+  be claimed). This replaces the rule's choice of task and its claim draw; among the claimants of
+  one task the best fit still leads (ties: lowest id), as for everyone.
 - `join` a task id: accept that self-organised team's invitation if its recruiting reaches the
   member in the step; the member then claims nothing itself and declines other invitations.
 - `decline` a task id: refuse that team's invitation in the step; otherwise the rule plays.
@@ -35,11 +36,10 @@ from . import environment
 from .agents import best_visible_task, member_readiness, status_of, task_conditions
 from .rng import CLAIM, JOIN, uniform
 from .rules import claim_probability, join_probability
-from .state import ACTIVE, DISTRIBUTED, OPEN
-from .teams import coverage
+from .state import ACTIVE, DISTRIBUTED, HYBRID, OPEN, REGIME_NAMES  # noqa: F401 (REGIME_NAMES: sim/room reads it here)
+from .teams import coverage, task_is_central
 
 KINDS = ("step_up", "join", "decline", "rest")
-REGIME_NAMES = {0: "heroic", 1: "hierarchical", 2: "distributed"}
 
 # Orders.claim[i]: the rule plays (-1), claim nothing (-2), or claim this task slot (>= 0)
 CLAIM_BY_RULE, CLAIM_NOTHING = -1, -2
@@ -114,6 +114,25 @@ class Decision:
 
 
 # ----- validation against the state between steps -----------------------------------------------
+def self_selection(state) -> bool:
+    """Members may step up in this regime: distributed, or hybrid for the tasks the dial leaves open."""
+    return state.regime == DISTRIBUTED or state.regime == HYBRID
+
+
+def for_managers(state, t: int) -> bool:
+    """Under hybrid, task slot t is one the structure dial gives the managers: members neither see
+    nor claim it. (Under heroic and hierarchical members see open tasks but claim none.)"""
+    s = state
+    return bool(s.regime == HYBRID and task_is_central(s.regime, s.cfg.regime.centralisation, s.seed, s.task_id[t]))
+
+
+def visible_to(state, i: int) -> list[int]:
+    """The slots of the open tasks member i sees, in birth order."""
+    s = state
+    return [t for t in range(s.n_tasks) if s.task_status[t] == OPEN and not for_managers(s, t)
+            and i in s.within(int(s.origin[t]), int(s.radius[t]))]
+
+
 def slot_of(state, task_id: int) -> int:
     """The live slot of a task id, or -1."""
     hits = np.flatnonzero(state.task_id[: state.n_tasks] == task_id)
@@ -153,11 +172,13 @@ def refusal(state, d: Decision) -> str | None:
     if d.kind == "decline":
         return None if t >= 0 else f"task {tid} is not a live task"
     if d.kind == "step_up":
-        if s.regime != DISTRIBUTED:
+        if not self_selection(s):
             return "this regime does not let members step up; wait to be appointed"
         why = _unable(s, i, d.step)
         if why:
             return why
+        if t >= 0 and s.task_status[t] == OPEN and for_managers(s, t):
+            return f"task {tid} is allocated by the managers; it cannot be claimed"
         if t < 0 or s.task_status[t] != OPEN or i not in s.within(int(s.origin[t]), int(s.radius[t])):
             return f"task {tid} is not open or not visible to member {i}"
         return None
@@ -228,7 +249,7 @@ def view(state, i: int) -> dict:
         "member": i, "step": int(s.step), "next_step": nxt, "regime": REGIME_NAMES[s.regime],
         "status": status_of(s, i), "energy": float(s.energy[i]), "autonomy": float(s.autonomy[i]),
         "skills": [float(x) for x in s.skill[i]], "available": bool(available[i]),
-        "can_step_up": bool(s.regime == DISTRIBUTED and available[i]),
+        "can_step_up": bool(self_selection(s) and available[i]),
         "task": None, "appointment": None, "open_tasks": [], "invitations": [],
     }
     t = int(s.task_of[i])
@@ -242,9 +263,7 @@ def view(state, i: int) -> dict:
     if s.gone[i]:
         return out
     backing, ready = member_readiness(s, i, available)
-    for t in range(s.n_tasks):
-        if s.task_status[t] != OPEN or i not in s.within(int(s.origin[t]), int(s.radius[t])):
-            continue
+    for t in visible_to(s, i):  # under hybrid, only the tasks open to self-selection
         b, f, score = task_conditions(s, i, t, ready)
         out["open_tasks"].append({**_task_brief(s, t), "benefit": float(b), "fit": float(f),
                                   "energy": float(s.energy[i]), "support": float(backing), "score": float(score),
@@ -310,14 +329,13 @@ def rule_choice(state, i: int, ahead=None) -> dict:
     available = s.available_at(s.step)
     out = {"member": i, "step": s.step, "kind": "none", "task_id": None, "claim": None, "invitations": []}
     why = f"member {i} has left the organisation" if s.gone[i] else _unable(s, i, s.step)
-    if s.regime != DISTRIBUTED:
+    if not self_selection(s):
         out["kind"] = "wait"
         out["reason"] = "this regime does not let members step up; the rule waits to be appointed"
     elif why:
         out["reason"] = why
     else:
-        visible = [t for t in range(s.n_tasks)
-                   if s.task_status[t] == OPEN and i in s.within(int(s.origin[t]), int(s.radius[t]))]
+        visible = visible_to(s, i)
         if not visible:
             out["reason"] = f"member {i} sees no open task"
         else:

@@ -14,6 +14,9 @@ from numba import njit
 # every regime with the same seed sees the identical environment.
 DRIFT, SHOCK, ARRIVALS, TASK, TURBULENCE = 1, 2, 3, 4, 5
 INTEREST, CLAIM, JOIN, REPORT_LOSS, NEW_TIE = 11, 12, 13, 14, 15
+# The structure dial's per-task draw (hybrid regime), keyed (0, task id, 0): a stream of its own, so
+# that every setting of the dial meets the same task stream and the same draw for each task.
+ALLOCATION = 16
 ORG, INIT, HIRE = 21, 22, 23
 
 # Fields of a newborn task, drawn from stream TASK with index (task id, field). Each field owns a

@@ -56,6 +56,15 @@ def claim_probability(autonomy, score, gain, threshold):
 
 
 @njit(cache=True)
+def allocated_centrally(centralisation, draw):
+    """The structure dial (hybrid regime): a manager allocates a task with probability
+    `centralisation`; otherwise the task is open to whoever steps up. `draw` is the task's own
+    uniform number, the same at every setting of the dial, so that moving the dial only moves the
+    line between the two kinds of work (common random numbers)."""
+    return draw < centralisation
+
+
+@njit(cache=True)
 def join_probability(contribution, trust, autonomy, energy):
     """Ethic of contribution: the chance an invited member joins someone else's initiative."""
     return contribution * trust * (0.5 + 0.5 * autonomy) * energy

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import org, rng
-from .config import ModelConfig
+from .config import REGIMES, ModelConfig
 
 # Task status
 FREE, OPEN, ACTIVE, DONE, FAILED = 0, 1, 2, 3, 4
@@ -16,9 +16,11 @@ FREE, OPEN, ACTIVE, DONE, FAILED = 0, 1, 2, 3, 4
 NO_REPORT, IN_TRANSIT, IN_INBOX = 0, 1, 2
 # Report kind
 NEW_TASK, RESTAFF = 1, 2
-# Regimes, in config order
-REGIME_CODES = {"heroic": 0, "hierarchical": 1, "distributed": 2}
-HEROIC, HIERARCHICAL, DISTRIBUTED = 0, 1, 2
+# Regimes, in config order (sim.config.REGIMES)
+REGIME_CODES = {name: code for code, name in enumerate(REGIMES)}
+REGIME_NAMES = {code: name for name, code in REGIME_CODES.items()}
+HEROIC, HIERARCHICAL, DISTRIBUTED, HYBRID = 0, 1, 2, 3
+assert [REGIME_CODES[name] for name in ("heroic", "hierarchical", "distributed", "hybrid")] == [0, 1, 2, 3]
 # Tie rows keep spare slots so that new ties rarely force a rebuild
 TIE_SLACK = 4
 
@@ -233,6 +235,10 @@ class State:
         self.restaff_version = np.full(cap, -1, dtype=np.int64)
         self.restaff_sent = np.full(cap, -1, dtype=np.int64)
         self.progressed = np.zeros(cap, dtype=np.bool_)  # worked on in this step's progress phase
+        # what became of the tasks born in each step, for measures that count only tasks that have
+        # had the chance to end (sim.observe.summary): done, and the value captured, by birth step
+        self.done_by_birth = np.zeros(0, dtype=np.int64)
+        self.captured_by_birth = np.zeros(0)
 
     TASK_ARRAYS = ("task_id", "task_status", "origin", "req", "req_version", "work", "value", "born",
                    "deadline", "started", "lead", "chosen", "decider", "team", "team_size", "radius",
@@ -259,6 +265,7 @@ class State:
         newborn task never inherits an old one's fields; re-point members' task_of."""
         n_old = self.n_tasks
         status = self.task_status[:n_old]
+        self._record_done(np.flatnonzero(status == DONE))
         live = np.flatnonzero((status == OPEN) | (status == ACTIVE))
         m = len(live)
         if m < n_old:
@@ -271,6 +278,20 @@ class State:
         on_team = np.arange(self.team.shape[1]) < sizes[:, None]
         self.task_of[: self.n] = -1
         self.task_of[self.team[:m][on_team]] = np.repeat(np.arange(m), sizes)
+
+    def _record_done(self, slots: np.ndarray) -> None:
+        """Tally done tasks by their birth step, before their slots are freed. Both engines leave
+        the same state, so this one place serves both."""
+        if not len(slots):
+            return
+        born = self.born[slots]
+        need = int(born.max()) + 1
+        if need > len(self.done_by_birth):
+            extra = max(need, 2 * len(self.done_by_birth), 64) - len(self.done_by_birth)
+            self.done_by_birth = np.concatenate([self.done_by_birth, np.zeros(extra, np.int64)])
+            self.captured_by_birth = np.concatenate([self.captured_by_birth, np.zeros(extra)])
+        np.add.at(self.done_by_birth, born, 1)
+        np.add.at(self.captured_by_birth, born, self.value[slots])
 
     # ----- members joining --------------------------------------------------------------
     def hire(self, count: int, step: int) -> np.ndarray:

@@ -3,8 +3,9 @@ and where reports go. Shared by both engines."""
 
 from numba import njit
 
-from .rules import coverage_term, effective_complexity, effort_quality, fit
-from .state import ACTIVE, HEROIC, IN_INBOX, IN_TRANSIT, NEW_TASK, NO_REPORT, OPEN
+from .rng import ALLOCATION, uniform
+from .rules import allocated_centrally, coverage_term, effective_complexity, effort_quality, fit
+from .state import ACTIVE, DISTRIBUTED, HEROIC, HIERARCHICAL, HYBRID, IN_INBOX, IN_TRANSIT, NEW_TASK, NO_REPORT, OPEN
 
 
 @njit(cache=True)
@@ -52,8 +53,28 @@ def best_fit_member(req, members, count, skill):
 
 
 @njit(cache=True)
+def task_is_central(regime, centralisation, seed, task_id):
+    """Whether a task goes to the managers (a report, a decision, an appointed team) rather than to
+    whoever steps up: always under heroic and hierarchical, never under distributed, and under
+    hybrid by the structure dial, with one draw per task keyed by its id alone."""
+    if regime == DISTRIBUTED:
+        return False
+    if regime != HYBRID:
+        return True
+    return allocated_centrally(centralisation, uniform(seed, 0, ALLOCATION, task_id, 0))
+
+
+@njit(cache=True)
+def escalates(regime):
+    """A manager with nobody free in its subtree passes the task up (hierarchical, and the central
+    part of hybrid); the hero has nobody to pass it to."""
+    return regime == HIERARCHICAL or regime == HYBRID
+
+
+@njit(cache=True)
 def report_destination(regime, origin, top, parent, has_reports):
-    """Heroic: the top. Hierarchical: the origin's manager, or the origin if it is a manager."""
+    """Heroic: the top. Hierarchical (and hybrid): the origin's manager, or the origin if it is a
+    manager."""
     if regime == HEROIC:
         return top
     if has_reports[origin] or parent[origin] < 0:
@@ -166,8 +187,10 @@ def wants_restaffing(t, step, status, chosen, report, req, req_version, team, te
 def start_task(t, lead, chosen, decider, step, max_radius, status, lead_of, chosen_of, decider_of, team, team_size,
                task_of, role_lead, led_count, invite_radius, report, started):
     """Task t becomes active with `lead` alone on its team (chosen: self-organised). Returns True
-    when this is the task's first start, which the engines count (a task re-staffed after its team
-    emptied starts again without counting twice)."""
+    when this is the task's first start, which is counted once: in the tally, in the lead's
+    `led_count` and (by the engines) in the initiator's `initiated`. A task that starts again
+    after its team emptied (burnout) is taken over, as a successor lead takes over a team, and is
+    not counted twice."""
     status[t] = ACTIVE
     lead_of[t] = lead
     chosen_of[t] = chosen
@@ -176,10 +199,10 @@ def start_task(t, lead, chosen, decider, step, max_radius, status, lead_of, chos
     team_size[t] = 1
     task_of[lead] = t
     role_lead[lead] = True
-    led_count[lead] += 1
     invite_radius[t] = min(2, max_radius)
     report[t] = NO_REPORT
     if started[t] >= 0:
         return False
     started[t] = step
+    led_count[lead] += 1
     return True

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 import html
 import json
 import logging
@@ -47,7 +48,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere in the repo
 
 from sim import scenarios  # noqa: E402
+from sim.config import EventsConfig  # noqa: E402
 from sim.model import LeadershipModel  # noqa: E402
+from sim.observe import event_impact  # noqa: E402
 
 WORKSHOP = Path(__file__).resolve().parent
 ARRIVING = dict(color="0.5", linewidth=1, linestyle=":")
@@ -202,11 +205,16 @@ def run_one(params: dict, seed: int) -> tuple[pd.DataFrame, dict]:
         burnout_share=result["burnout_days"] / (model.cfg.n_members * model.cfg.steps),
         final_trust=float(metrics["mean_trust"].iloc[-1]),
         hero_out_share=float(np.mean(hero_out[1:])))
-    for event, impact in zip(model.events[:1], model.event_impacts()):  # vs the same seed without it
+    if model.events:  # the first event against the same seed without any (the paired control)
+        event = model.events[0]
+        control = LeadershipModel(config=dataclasses.replace(model.cfg, events=EventsConfig(schedule=[])))
+        control.run_for(model.cfg.steps)
+        impact = event_impact(metrics, control.metrics(), event.step)
         kept = float(metrics.loc[metrics["step"] >= event.step, "value_captured"].sum())
         result.update(impact_value_lost=impact["value_lost"], impact_worst_window=impact["worst_window_ratio"],
                       impact_value_lost_share=impact["value_lost"] / (kept + impact["value_lost"]),
-                      control_value_share=(result["value_captured"] + impact["value_lost"]) / result["value_arrived"],
+                      # counted as value_share is: the tasks that could end (sim.observe.summary)
+                      control_value_share=control.summary()["value_share"],
                       impact_steps_to_recover=impact["steps_to_recover"])
     return metrics, result
 

@@ -15,12 +15,12 @@ from .. import environment, events
 from ..rng import NEW_TIE, REPORT_LOSS, uniform
 from ..rules import (coordination_cost, faded_trust, fit, forgotten, learned_by_doing, learned_from_peers,
                      motivated, needs_met, progress_rate, recovered_energy, spent_energy, strengthened_trust)
-from ..state import (ACTIVE, DISTRIBUTED, DONE, FAILED, HEROIC, HIERARCHICAL, IN_INBOX, IN_TRANSIT, NEW_TASK,
-                     NO_REPORT, OPEN, RESTAFF)
+from ..state import (ACTIVE, DISTRIBUTED, DONE, FAILED, HEROIC, HYBRID, IN_INBOX, IN_TRANSIT, NEW_TASK, NO_REPORT,
+                     OPEN, RESTAFF)
 from ..observe import Tally
 from ..players import ACCEPT, BY_RULE, CLAIM_BY_RULE, CLAIM_NOTHING, invitation_answer
-from ..teams import (capability, coverage, leave_team, mean_trust_to_team, send_report, start_task,
-                     wants_restaffing)
+from ..teams import (capability, coverage, escalates, leave_team, mean_trust_to_team, send_report, start_task,
+                     task_is_central, wants_restaffing)
 
 
 class AgentsEngine:
@@ -50,6 +50,11 @@ class AgentsEngine:
         s = self.state
         return [t for t in range(s.n_tasks) if s.task_status[t] == status]
 
+    def is_central(self, t: int) -> bool:
+        """Task t goes to the managers under the current regime (the structure dial in hybrid)."""
+        s = self.state
+        return task_is_central(s.regime, self.cfg.regime.centralisation, s.seed, s.task_id[t])
+
     # ----- the step -------------------------------------------------------------------------
     def step(self) -> Tally:
         tally = self.tally = Tally()
@@ -57,9 +62,9 @@ class AgentsEngine:
         s.progressed[: s.n_tasks] = False
         tally["arrived"], tally["value_arrived"] = environment.advance(s)
         self.spread_word()
-        if s.regime == DISTRIBUTED:
+        if s.regime == DISTRIBUTED or s.regime == HYBRID:  # hybrid: self-selection first, then the managers
             self.claim_and_grant(tally)
-        else:
+        if s.regime != DISTRIBUTED:
             self.decide(tally)
         self.form_teams()
         self.progress()
@@ -78,7 +83,9 @@ class AgentsEngine:
             return
         for t in range(s.n_tasks):
             if s.task_status[t] == OPEN and s.born[t] == s.step:
-                self.send(t, NEW_TASK, s.origin[t])
+                if self.is_central(t):  # hybrid: only the tasks the dial gives the managers are reported
+                    self.send(t, NEW_TASK, s.origin[t])
+                    self.tally["central_arrivals"] += 1
             elif self.needs_restaffing(t):
                 self.send(t, RESTAFF, s.lead[t])
                 self.tally["restaff_requests"] += 1
@@ -119,6 +126,8 @@ class AgentsEngine:
         available = self.availability()
         visible: dict[int, list[int]] = {}
         for t in self.live_tasks(OPEN):  # birth order, so each member's list is oldest first
+            if self.is_central(t):
+                continue  # hybrid: a task the managers allocate is not open to self-selection
             for i in self.within(int(s.origin[t]), int(s.radius[t])):
                 if available[i]:
                     visible.setdefault(i, []).append(t)
@@ -134,18 +143,21 @@ class AgentsEngine:
                 claimants.setdefault(int(claim), []).append(member.index)
         for t in sorted(claimants):  # slots are in birth order
             lead = max(claimants[t], key=lambda i: (fit(s.req[t], s.skill[i]), -i))
-            self.start_task(t, lead, chosen=True, decider=-1, tally=tally)
-            s.initiated[lead] += 1
+            if self.start_task(t, lead, chosen=True, decider=-1, tally=tally):
+                s.initiated[lead] += 1
 
-    def start_task(self, t: int, lead: int, chosen: bool, decider: int, tally: Tally) -> None:
+    def start_task(self, t: int, lead: int, chosen: bool, decider: int, tally: Tally) -> bool:
+        """Start task t; True on its first start, the only one counted."""
         s = self.state
-        if start_task(t, lead, chosen, decider, s.step, self.cfg.regime.max_radius, s.task_status, s.lead, s.chosen,
-                      s.decider, s.team, s.team_size, s.task_of, s.role_lead, s.led_count, s.invite_radius,
-                      s.report, s.started):
+        first = start_task(t, lead, chosen, decider, s.step, self.cfg.regime.max_radius, s.task_status, s.lead,
+                           s.chosen, s.decider, s.team, s.team_size, s.task_of, s.role_lead, s.led_count,
+                           s.invite_radius, s.report, s.started)
+        if first:
             tally["started"] += 1
             tally["started_chosen"] += int(chosen)
             tally["wait_sum"] += s.step - s.born[t]
             tally["wait_n"] += 1
+        return first
 
     # ----- phases 3-4, central: decisions and appointments ---------------------------------
     def decide(self, tally: Tally) -> None:
@@ -190,7 +202,7 @@ class AgentsEngine:
         if s.task_status[t] == ACTIVE and s.team_size[t] >= m.team_max:
             candidates = []
         if not candidates:
-            if s.regime == HIERARCHICAL and s.parent[d] >= 0 and not s.gone[s.parent[d]]:
+            if escalates(s.regime) and s.parent[d] >= 0 and not s.gone[s.parent[d]]:
                 s.report[t] = IN_TRANSIT  # escalate one level up, as a report
                 s.report_at[t] = d
                 s.report_to[t] = s.parent[d]
@@ -200,8 +212,8 @@ class AgentsEngine:
             return "blocked"  # the task stays on top of the inbox; the decision is not used
         candidates.sort(key=lambda i: (-fit(view, s.skill[i]), i))
         if s.task_status[t] == OPEN:
-            self.start_task(t, candidates.pop(0), chosen=False, decider=d, tally=tally)
-            s.initiated[d] += 1
+            if self.start_task(t, candidates.pop(0), chosen=False, decider=d, tally=tally):
+                s.initiated[d] += 1
         else:
             s.report[t] = NO_REPORT
             tally["restaffs"] += 1

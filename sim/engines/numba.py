@@ -21,15 +21,16 @@ from ..rng import CLAIM, INTEREST, JOIN, NEW_TIE, REPORT_LOSS, uniform
 from ..rules import (benefit, claim_probability, coordination_cost, faded_trust, fit, forgotten, join_probability,
                      learned_by_doing, learned_from_peers, motivated, needs_met, progress_rate, readiness,
                      recovered_energy, spent_energy, strengthened_trust, task_score)
-from ..state import (ACTIVE, DISTRIBUTED, DONE, FAILED, HEROIC, HIERARCHICAL, IN_INBOX, IN_TRANSIT, NEW_TASK,
-                     NO_REPORT, OPEN, RESTAFF)
-from ..teams import (capability, coverage, leave_team, mean_trust_to_team, send_report, start_task, support,
-                     wants_restaffing)
+from ..state import (ACTIVE, DISTRIBUTED, DONE, FAILED, HEROIC, HYBRID, IN_INBOX, IN_TRANSIT, NEW_TASK, NO_REPORT,
+                     OPEN, RESTAFF)
+from ..teams import (capability, coverage, escalates, leave_team, mean_trust_to_team, send_report, start_task,
+                     support, task_is_central, wants_restaffing)
 
 # The step's tally as an array, one slot per key of sim.observe.Tally, in its order.
 TALLY_KEYS = Tally.KEYS
 (T_ARRIVED, T_VALUE_ARRIVED, T_STARTED, T_STARTED_CHOSEN, T_DONE, T_FAILED, T_VALUE_CAPTURED, T_WAIT_SUM,
- T_WAIT_N, T_CYCLE_SUM, T_CYCLE_N, T_DECISIONS, T_ESCALATIONS, T_RESTAFFS, T_RESTAFF_REQUESTS) = range(len(TALLY_KEYS))
+ T_WAIT_N, T_CYCLE_SUM, T_CYCLE_N, T_DECISIONS, T_ESCALATIONS, T_RESTAFFS, T_RESTAFF_REQUESTS,
+ T_CENTRAL_ARRIVALS) = range(len(TALLY_KEYS))
 
 Members = namedtuple("Members", "skill energy autonomy task_of role_lead recover_until gone led_count done_count "
                                 "initiated parent has_reports tin tout order present_ids")
@@ -37,7 +38,8 @@ Ties = namedtuple("Ties", "start count nbr trust base")
 Tasks = namedtuple("Tasks", "task_id status origin req req_version work value born deadline started lead chosen "
                             "decider team team_size radius invite_radius report report_kind report_at report_to "
                             "req_reported restaff_version restaff_sent progressed")
-Params = namedtuple("Params", "seed step regime top n_tasks energy_min max_radius report_loss restaff_below "
+Params = namedtuple("Params", "seed step regime centralisation top n_tasks energy_min max_radius report_loss "
+                              "restaff_below "
                               "restaff_retry decisions_per_step team_max coverage_target purpose value_mean "
                               "w_benefit w_fit w_energy w_support gain threshold contribution coord_cost "
                               "self_org_overhead procedures mu cost_work cost_lead recovery cost_decide "
@@ -105,13 +107,22 @@ def _path_trust(G, source, radius, mark, stamp, layer_mark, value, queue):
 
 @njit(cache=True)
 def _start_task(M, T, P, t, lead, chosen, decider, tally):
-    if start_task(t, lead, chosen, decider, P.step, P.max_radius, T.status, T.lead, T.chosen, T.decider, T.team,
-                  T.team_size, M.task_of, M.role_lead, M.led_count, T.invite_radius, T.report, T.started):
+    """Start task t; True on its first start, the only one counted."""
+    first = start_task(t, lead, chosen, decider, P.step, P.max_radius, T.status, T.lead, T.chosen, T.decider, T.team,
+                       T.team_size, M.task_of, M.role_lead, M.led_count, T.invite_radius, T.report, T.started)
+    if first:
         tally[T_STARTED] += 1
         if chosen:
             tally[T_STARTED_CHOSEN] += 1
         tally[T_WAIT_SUM] += P.step - T.born[t]
         tally[T_WAIT_N] += 1
+    return first
+
+
+@njit(cache=True)
+def _is_central(T, P, t):
+    """Task t goes to the managers under the current regime (the structure dial in hybrid)."""
+    return task_is_central(P.regime, P.centralisation, P.seed, T.task_id[t])
 
 
 @njit(cache=True)
@@ -137,7 +148,9 @@ def spread_word(M, T, P, tally):
         return
     for t in range(P.n_tasks):
         if T.status[t] == OPEN and T.born[t] == P.step:
-            _send(M, T, P, t, NEW_TASK, T.origin[t])
+            if _is_central(T, P, t):  # hybrid: only the tasks the dial gives the managers are reported
+                _send(M, T, P, t, NEW_TASK, T.origin[t])
+                tally[T_CENTRAL_ARRIVALS] += 1
         elif wants_restaffing(t, P.step, T.status, T.chosen, T.report, T.req, T.req_version, T.team, T.team_size,
                               M.skill, P.restaff_below, T.restaff_version, T.restaff_sent, P.restaff_retry,
                               P.team_max):
@@ -172,8 +185,8 @@ def claim_and_grant(M, G, T, P, D, tally, available, mark, stamp, queue, best_ta
     best_score[:n] = -1.0
     ready = np.full(n, np.nan)  # each member's readiness, computed when it first sees a task
     for t in range(P.n_tasks):  # birth order: a member's best task is the oldest among equals
-        if T.status[t] != OPEN:
-            continue
+        if T.status[t] != OPEN or _is_central(T, P, t):
+            continue  # hybrid: a task the managers allocate is not open to self-selection
         stamp += 1
         count = _within(G, T.origin[t], T.radius[t], mark, stamp, queue)
         for a in range(count):
@@ -207,8 +220,7 @@ def claim_and_grant(M, G, T, P, D, tally, available, mark, stamp, queue, best_ta
             claim_fit[t] = f
     for t in range(P.n_tasks):
         lead = claim_lead[t]
-        if lead >= 0:
-            _start_task(M, T, P, t, lead, True, -1, tally)
+        if lead >= 0 and _start_task(M, T, P, t, lead, True, -1, tally):
             M.initiated[lead] += 1
     return stamp
 
@@ -240,7 +252,7 @@ def _staff(M, T, P, t, d, tally, available):
     full = T.status[t] == ACTIVE and T.team_size[t] >= P.team_max
     first = -1 if full else _best_candidate(M, view, members, lo, hi, available, exclude)
     if first < 0:
-        if P.regime == HIERARCHICAL and M.parent[d] >= 0 and not M.gone[M.parent[d]]:
+        if escalates(P.regime) and M.parent[d] >= 0 and not M.gone[M.parent[d]]:
             T.report[t] = IN_TRANSIT  # escalate one level up, as a report
             T.report_at[t] = d
             T.report_to[t] = M.parent[d]
@@ -249,9 +261,9 @@ def _staff(M, T, P, t, d, tally, available):
             return 1
         return 2  # the task stays on top of the inbox; the decision is not used
     if T.status[t] == OPEN:
-        _start_task(M, T, P, t, first, False, d, tally)
+        if _start_task(M, T, P, t, first, False, d, tally):
+            M.initiated[d] += 1
         available[first] = 0.0
-        M.initiated[d] += 1
     else:
         T.report[t] = NO_REPORT
         tally[T_RESTAFFS] += 1
@@ -605,7 +617,7 @@ class NumbaEngine:
                   s.report_kind, s.report_at, s.report_to, s.req_reported, s.restaff_version, s.restaff_sent,
                   s.progressed)
         m, r, cu, e = c.member, c.regime, c.culture, c.env
-        P = Params(s.seed, s.step, s.regime, s.top, s.n_tasks, m.energy_min, r.max_radius, r.report_loss,
+        P = Params(s.seed, s.step, s.regime, r.centralisation, s.top, s.n_tasks, m.energy_min, r.max_radius, r.report_loss,
                    r.restaff_below, r.restaff_retry, r.decisions_per_step, m.team_max, m.coverage_target,
                    cu.purpose, e.value_mean, m.w_benefit, m.w_fit, m.w_energy, m.w_support, m.gain, m.threshold,
                    cu.contribution, m.coord_cost, m.self_org_overhead, cu.procedures, cu.mu, m.cost_work,
@@ -627,10 +639,10 @@ class NumbaEngine:
         spread_word(M, T, P, tally)
         clock("reports")
         self.used[:] = 0
-        if s.regime == DISTRIBUTED:
+        if s.regime == DISTRIBUTED or s.regime == HYBRID:  # hybrid: self-selection first, then the managers
             self.stamp = claim_and_grant(M, G, T, P, D, tally, self.available, self.mark, self.stamp, self.queue,
                                          self.best_task, self.best_score, self.claim_lead, self.claim_fit)
-        else:
+        if s.regime != DISTRIBUTED:
             decide(M, T, P, tally, self.available, self.pick, self.used)
         clock("claims and decisions")
         self.stamp = form_teams(M, G, T, P, D, self.available, self.mark, self.layer_mark, self.value, self.queue,

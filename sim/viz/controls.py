@@ -24,7 +24,8 @@ ORG_LABELS = {"hierarchy": "hierarchy (a tree of managers)", "flat": "flat (a sm
               "file": "from a file (GraphML or edge list)"}
 REGIME_LABELS = {"heroic": "heroic: everything through member 0",
                  "hierarchical": "hierarchical: managers decide",
-                 "distributed": "distributed: anyone may step up"}
+                 "distributed": "distributed: anyone may step up",
+                 "hybrid": "hybrid: managers allocate a share of the work"}
 SPEEDS = (1, 2, 5, 10)  # steps per frame while playing
 
 
@@ -48,6 +49,7 @@ KNOBS = (
     Knob("env.complexity", 1, 8, 0.5, "complexity"),
     Knob("member.n_domains", 2, 8, 1, "division of expertise"),
     Knob("env.task_rate", 0.001, 0.05, 0.001, "load"),
+    Knob("regime.centralisation", 0, 1, 0.05, "centralisation (hybrid)"),
 )
 
 
