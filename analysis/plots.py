@@ -335,3 +335,48 @@ def sensitivity(indices: pd.DataFrame, path, value: str = "value_share", title: 
     fig.suptitle(title or f"Sensitivity of {label(value)} to the four keys (Morris screening)")
     fig.tight_layout()
     return _save(fig, path)
+
+
+def discovery_tradeoff(trajectories: pd.DataFrame, path, min_density: float | None = None,
+                       base_rate: float | None = None, title: str | None = None):
+    """PRIM's peeling trajectory for each box: coverage against density, each point coloured by
+    how many keys the box restricts, the chosen point marked with a star and the other reported
+    points (simpler rules) ringed. Peeling moves from the lower right (everything, the base rate)
+    towards the upper left (small, dense boxes)."""
+    _theme()
+    boxes = sorted(trajectories["box"].unique())
+    dims = sorted(trajectories["res_dim"].unique())
+    colours = dict(zip(dims, sns.color_palette("viridis", len(dims))))
+    fig, axes = plt.subplots(1, len(boxes), figsize=(4.8 * len(boxes) + 1.2, 4.4), squeeze=False, sharey=True)
+    for ax, b in zip(axes.flat, boxes):
+        t = trajectories[trajectories["box"] == b].sort_values("point")
+        ax.plot(t["coverage"], t["density"], color="0.6", linewidth=1, zorder=1)
+        ax.scatter(t["coverage"], t["density"], c=[colours[r] for r in t["res_dim"]], s=28, zorder=2)
+        others = t[t["reported"] & ~t["chosen"]]
+        ax.scatter(others["coverage"], others["density"], s=140, facecolors="none", edgecolors="0.2", zorder=3)
+        for c in t[t["chosen"]].itertuples():
+            ax.scatter([c.coverage], [c.density], marker="*", s=320, color="#d62728", edgecolors="0.1", zorder=4)
+            ax.annotate(f"chosen: coverage {c.coverage:.2f}\ndensity {c.density:.2f}, {c.k} of {c.n} cases",
+                        (c.coverage, c.density), xytext=(8, -26), textcoords="offset points", fontsize=8.5)
+        if min_density is not None:
+            ax.axhline(min_density, color="#d62728", linestyle="--", linewidth=1)
+        if base_rate is not None:
+            ax.axhline(base_rate, color="0.4", linestyle=":", linewidth=1)
+        ax.set(xlim=(-0.02, 1.05), ylim=(-0.02, 1.05), xlabel="coverage (share of all wins in the box)",
+               ylabel="density (share of the box's cases that are wins)", title=f"box {b}")
+    handles = [plt.Line2D([], [], marker="o", linestyle="none", color=colours[r]) for r in dims]
+    names = [f"{r} key{'s' if r != 1 else ''} restricted" for r in dims]
+    handles += [plt.Line2D([], [], marker="*", linestyle="none", color="#d62728", markersize=14),
+                plt.Line2D([], [], marker="o", linestyle="none", markerfacecolor="none", color="0.2", markersize=10)]
+    names += ["chosen point", "simpler rule (reported)"]
+    if min_density is not None:
+        handles.append(plt.Line2D([], [], color="#d62728", linestyle="--"))
+        names.append(f"density threshold ({min_density:g})")
+    if base_rate is not None:
+        handles.append(plt.Line2D([], [], color="0.4", linestyle=":"))
+        names.append(f"share of wins overall ({base_rate:.2f})")
+    fig.legend(handles, names, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9)
+    fig.suptitle(title or "Scenario discovery (PRIM): where distributed beats every central regime\n"
+                          "peeling trajectory, coverage against density")
+    fig.tight_layout()
+    return _save(fig, path)

@@ -6,9 +6,10 @@
 Collects the sweep first when summary.parquet is missing or older than the job folders. The report
 holds the study's question and hypothesis, the design read from the results (factors and levels,
 job counts, seeds per cell, the sweep command), tables (mean and 95% CI by regime and factors;
-paired differences distributed - heroic and distributed - hierarchical) and the figures that
-apply to the sweep, embedded as PNG. The PNGs are also written to a `figures/` folder next to the
-report, for study READMEs to link.
+paired differences distributed - heroic and distributed - hierarchical), for a sweep over a design
+table or swept keys the scenario discovery (PRIM's boxes where distributed beats every central
+regime, analysis/discovery.py), and the figures that apply to the sweep, embedded as PNG. The
+PNGs are also written to a `figures/` folder next to the report, for study READMEs to link.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import plots
+from . import discovery, plots
 from .collect import collect, job_dirs
 from .stats import (CROSSOVER_FACTORS, DESIGN_ROW, REGIMES, crossover_table, design_outcomes, events_in,
                     factor_levels, higher_is_better, mean_ci, paired_differences, resilience_table, seeds_per_cell,
@@ -337,14 +338,18 @@ def results_section(summary: pd.DataFrame, dims: list[str], outcome: str) -> str
     crossover = [f for f in CROSSOVER_FACTORS if f in factors]
     if crossover and "distributed" in regimes and len(regimes) > 1 and _cells(summary, crossover) <= MAX_ROWS:
         t = crossover_table(summary, outcome, crossover)
-        shown = t[crossover + ["best", "best_central"]].rename(columns={c: plots.label(c) for c in crossover})
-        shown["distributed − best central"] = [with_ci(a, b, c) for a, b, c in zip(t["diff"], t["lo"], t["hi"])]
-        shown["pairs"] = t["pairs"]
-        shown["distributed better in"] = [f"{s:.0%}" if pd.notna(s) else "–" for s in t["share_distributed_better"]]
-        shown["verdict"] = [_verdict_html(v) for v in t["verdict"]]
-        parts.append(table(shown.rename(columns={"best": "best regime", "best_central": "best central regime"}),
-                           f"Where distributed leadership wins or loses ({plots.label(outcome)}): paired difference "
-                           f"against the better central regime in each cell, 95% CI across seeds",
+        shown = t[crossover + ["best"]].rename(columns={**{c: plots.label(c) for c in crossover}, "best": "best regime"})
+        tested = [b for b in ("heroic", "hierarchical") if f"verdict_vs_{b}" in t]
+        for b in tested:
+            shown[f"distributed − {b}"] = [with_ci(a, lo, hi) for a, lo, hi in
+                                           zip(t[f"diff_vs_{b}"], t[f"lo_vs_{b}"], t[f"hi_vs_{b}"])]
+            shown[f"pairs ({b})"] = t[f"pairs_vs_{b}"]
+            shown[f"Holm p ({b})"] = [f"{q:.3g}" if pd.notna(q) else "–" for q in t[f"p_holm_vs_{b}"]]
+            shown[f"verdict ({b})"] = [_verdict_html(v) for v in t[f"verdict_vs_{b}"]]
+        parts.append(table(shown, f"Where distributed leadership wins or loses ({plots.label(outcome)}): paired "
+                                  f"difference against each central regime in each cell, mean [95% CI across seeds, "
+                                  f"unadjusted]; the verdicts come from paired t-tests with Holm's correction over "
+                                  f"the {len(tested)} comparison(s) in each cell",
                            factors=[plots.label(c) for c in crossover]))
 
     for b in ("heroic", "hierarchical"):
@@ -400,6 +405,58 @@ def sensitivity_section(indices: pd.DataFrame, design_path: str) -> str:
                     text_columns=("outcome", "lever")))
 
 
+def discovery_section(found: "discovery.Discovery", figure_html: str = "") -> str:
+    """Scenario discovery: the cases, then PRIM's boxes at their reported points, with the figure."""
+    cases = found.cases
+    n, wins = len(cases.table), cases.wins
+    what = ("design row" if DESIGN_ROW in cases.table else "cell of the swept keys") + " and seed"
+    parts = ["<h2>Scenario discovery</h2>",
+             f"<p>Where in the parameter space does distributed leadership win? Each {what} is one case. A case "
+             f"counts when distributed's {_esc(plots.label(cases.value))} is above that of every central regime "
+             f"({_esc(', '.join(cases.central))}) on the same seed, which is the same task stream: distributed is "
+             f"compared with each of them in that seed, not with the one whose mean is best. PRIM (as the EMA "
+             f"workbench implements it) then peels the inputs (<code>{_esc(', '.join(cases.inputs))}</code>) towards boxes where "
+             f"such cases are dense. <em>Coverage</em>: the share of all cases where distributed wins that lie in "
+             f"the box; <em>density</em>: the share of the box's cases where it wins. Each box is read at the point "
+             f"of its trajectory with the best balance of the two (their harmonic mean) among points at least "
+             f"{found.min_density:g} dense (★); simpler rules, with fewer restricted keys, are listed beside it. "
+             f"Boxes after the first are sought in the cases the earlier ones leave.</p>"]
+    share = f" ({wins / n:.0%})" if n else ""
+    parts.append(f"<p>Distributed beats every central regime in <strong>{wins} of {n} cases</strong>{share}.</p>")
+    if found.message:
+        parts.append(note(f"No box: {found.message}."))
+    if len(found.points):
+        qp = found.limits.assign(q=found.limits[["qp_lo", "qp_hi"]].min(axis=1))
+        rows = []
+        for p in found.points.itertuples():
+            q = qp[(qp["box"] == p.box) & (qp["point"] == p.point)]
+            rows.append({"box": p.box, "": "★" if p.chosen else "", "limits": p.limits, "keys restricted": p.res_dim,
+                         "coverage": p.coverage, "density": p.density, "cases in box": p.n,
+                         "distributed wins in box": p.k,
+                         "quasi-p of each restriction": "; ".join(f"{k}: {v:.2g}" for k, v in zip(q["key"], q["q"]))
+                         or "–"})
+        parts.append(table(pd.DataFrame(rows), "Boxes where distributed beats every central regime (★: the chosen "
+                                               "point of each box's trajectory)",
+                           text_columns=("", "limits", "quasi-p of each restriction")))
+        if not found.points[found.points["chosen"]]["meets_density"].all():
+            parts.append(note(f"No point of the first box reaches a density of {found.min_density:g}: distributed "
+                              f"wins are spread, not concentrated in a box of the inputs; the box shown is the best "
+                              f"balance of coverage and density found."))
+        parts.append(note("A quasi-p value (Bryant & Lempert 2010) asks whether a restriction raises the density by "
+                          "more than chance would (one-sided binomial test); restrictions with large values are "
+                          "not supported by these cases. Cases of one design point on different seeds are not "
+                          "independent, so read the values as a guide."))
+    for key, others in cases.moves_with.items():
+        parts.append(note(f"{', '.join(others)} move{'s' if len(others) == 1 else ''} in lockstep with {key} in the "
+                          f"design (one lever); {key} stands for {'it' if len(others) == 1 else 'them'} in the boxes."))
+    if cases.incomplete:
+        parts.append(note(f"{cases.incomplete} point(s) and seed(s) lacked distributed or a central regime and were "
+                          f"left out."))
+    if figure_html:
+        parts.append(figure_html)
+    return "\n".join(parts)
+
+
 # --- the report --------------------------------------------------------------------------------
 
 def build_report(sweep, out=None, study=None, outcome: str = "value_share") -> Path:
@@ -408,6 +465,10 @@ def build_report(sweep, out=None, study=None, outcome: str = "value_share") -> P
     sections = study_sections(study) if study else {}
     tables = load_sweep(sweep)
     summary, metrics = tables["summary"], tables["metrics"]
+    if outcome in summary and summary[outcome].isna().all():
+        raise ReportError(f"--outcome {outcome!r} has no value in any job of this sweep (value share and "
+                          "completion rate count only tasks born at least env.patience steps before the end: "
+                          "a run shorter than that has none)")
     if outcome not in summary or not pd.api.types.is_numeric_dtype(summary[outcome]):
         numeric = [c for c in summary.columns if pd.api.types.is_numeric_dtype(summary[c]) and not c.startswith("cfg.")]
         raise ReportError(f"--outcome {outcome!r} is not a numeric column of the summary; try one of: "
@@ -479,6 +540,25 @@ def build_report(sweep, out=None, study=None, outcome: str = "value_share") -> P
                     "through interactions.", lambda p: plots.sensitivity(indices, p, outcome))
             else:
                 warnings.append("sensitivity analysis skipped: no complete Morris trajectory in the results")
+    discovery_html = ""
+    if discovery.point_keys(summary):  # a design, or swept keys: points in a space to search
+        reason = discovery.not_applicable(summary)
+        if reason:
+            warnings.append(f"scenario discovery skipped: {reason}")
+        else:
+            try:
+                found = discovery.scenario_discovery(summary, outcome)
+                shown = ""
+                if len(found.trajectories):
+                    path = plots.discovery_tradeoff(found.trajectories, figures_dir / "discovery.png",
+                                                    found.min_density, found.cases.wins / len(found.cases.table))
+                    shown = figure(path, "PRIM's peeling trajectory for each box: coverage against density, "
+                                   "coloured by the number of keys restricted; the star is the chosen point, rings "
+                                   "the simpler rules in the table; dashed: the density threshold, dotted: the share "
+                                   "of cases where distributed wins overall.")
+                discovery_html = discovery_section(found, shown)
+            except Exception as exc:  # like a figure: one analysis that fails should not cost the whole report
+                warnings.append(f"scenario discovery failed: {type(exc).__name__}: {exc}")
 
     title = sections.get("title") or f"Sweep report: {sweep.resolve().name}"
     parts = [f"<h1>{_esc(title)}</h1>",
@@ -501,6 +581,8 @@ def build_report(sweep, out=None, study=None, outcome: str = "value_share") -> P
         parts.append(resilience_section(summary, event))
     if sensitivity_html:
         parts.append(sensitivity_html)
+    if discovery_html:
+        parts.append(discovery_html)
     parts += ["<h2>Figures</h2>", *figs]
     if warnings:
         parts += ["<h2>Notes</h2>", *[note(w) for w in warnings]]

@@ -15,12 +15,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats as st
 
-REGIMES = ["heroic", "hierarchical", "distributed"]
+REGIMES = ["heroic", "hierarchical", "distributed", "hybrid"]
 CENTRAL = ["heroic", "hierarchical"]
 SEED = "seed"
 DESIGN_ROW = "design_row"
 # outcomes where less is better (for "best regime"); everything else: more is better
-LOWER_IS_BETTER = {"mean_cycle", "tasks_failed", "burnout_days", "effective_decision_load", "decision_load"}
+LOWER_IS_BETTER = {"mean_cycle", "tasks_failed", "burnout_days", "effective_decision_load", "decision_load",
+                   "tasks_running_at_end", "value_running_at_end"}
 CROSSOVER_FACTORS = ["cfg.org.name", "cfg.n_members", "cfg.env.turbulence", "cfg.env.complexity"]
 _IMPACT = re.compile(r"^impact\.(?P<event>.+)\.(?P<measure>value_lost|steps_to_recover|worst_window_ratio|material)$")
 
@@ -206,12 +207,66 @@ def verdict(lo: float, hi: float, a: str = "distributed", b: str = "central", be
     return "no clear difference"
 
 
-def crossover_table(summary: pd.DataFrame, value: str = "value_share", factors=None,
-                    level: float = 0.95) -> pd.DataFrame:
+def holm_adjusted(p_values) -> np.ndarray:
+    """Holm's step-down adjustment of a family of p-values (it controls the family-wise error rate,
+    and is uniformly more powerful than Bonferroni): the k-th smallest of m p-values is multiplied
+    by m - k + 1, and the adjusted values are made non-decreasing in that order and capped at 1.
+    Missing p-values (NaN) are left out of the family and stay NaN."""
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    known = np.flatnonzero(~np.isnan(p))
+    m = len(known)
+    if m == 0:
+        return out
+    order = known[np.argsort(p[known], kind="stable")]
+    running = 0.0
+    for k, i in enumerate(order):
+        running = max(running, min(1.0, (m - k) * p[i]))
+        out[i] = running
+    return out
+
+
+def paired_p_value(differences) -> float:
+    """Two-sided paired t-test of mean difference 0 (a one-sample t-test on the paired
+    differences); NaN below two pairs. Differences without spread (a regime's effect identical on
+    every seed) give 0 when they are not 0, and 1 when they are all 0."""
+    d = np.asarray(differences, dtype=float)
+    d = d[~np.isnan(d)]
+    if len(d) < 2:
+        return math.nan
+    if np.ptp(d) == 0:
+        return 0.0 if d[0] != 0 else 1.0
+    return float(st.ttest_1samp(d, 0.0).pvalue)
+
+
+def tested_verdict(diff: float, p_adjusted: float, alpha: float, a: str = "distributed", b: str = "central",
+                   better_if_higher: bool = True) -> str:
+    """Which of a and b the paired test favours, after the multiple-comparison correction."""
+    if math.isnan(p_adjusted) or math.isnan(diff):
+        return "too few seeds"
+    if p_adjusted < alpha and diff != 0:
+        return f"{a if (diff > 0) == better_if_higher else b} better"
+    return "no clear difference"
+
+
+def crossover_table(summary: pd.DataFrame, value: str = "value_share", factors=None, level: float = 0.95,
+                    family: str = "cell") -> pd.DataFrame:
     """For each cell of (org, n_members, turbulence, complexity) — the ones that vary — the mean of
-    each regime, the best regime, and the paired difference distributed - best central regime
-    (heroic or hierarchical, whichever has the better mean there) with its CI across seeds.
+    each regime, the best regime by mean, and distributed tested against each central regime
+    (heroic and hierarchical, whichever the sweep has) on the same seeds.
+
+    Picking the central regime with the better mean in a cell and then testing distributed against
+    it alone would be a winner's-curse selection: the pick favours whichever regime happened to do
+    well on these seeds. So both comparisons are made and reported, each with its paired difference
+    distributed − regime, the t interval of that difference across seeds (at `level`, unadjusted),
+    the pairs, the share of pairs where distributed is better, the paired t-test's p-value, and
+    that p-value adjusted by Holm's method over the family of comparisons: the two in each cell
+    (`family="cell"`), or every comparison in the table (`family="table"`). The verdict of each
+    comparison is taken from its adjusted p-value at 1 - level. Columns for the comparison with
+    regime r end in `_vs_<r>`: diff, lo, hi, pairs, share_distributed_better, p, p_holm, verdict.
     Better is higher, except for the outcomes in LOWER_IS_BETTER."""
+    if family not in ("cell", "table"):
+        raise ValueError(f"family = {family!r}; choose 'cell' (the comparisons in each cell) or 'table' (all)")
     factors = [f for f in (CROSSOVER_FACTORS if factors is None else factors)
                if f in summary and _varies(summary[f])]
     regimes = [r for r in REGIMES if r in set(summary["regime"])]
@@ -219,6 +274,8 @@ def crossover_table(summary: pd.DataFrame, value: str = "value_share", factors=N
     wide = means.pivot_table(index=factors or None, columns="regime", values="mean", dropna=False) if factors \
         else means.set_index("regime")["mean"].to_frame().T
     wide = wide.reindex(columns=regimes)
+    up = higher_is_better(value)
+    central = [r for r in CENTRAL if r in regimes] if "distributed" in regimes else []
     rows = []
     pair_on = [d for d in sweep_dimensions(summary) if d != "regime"] + [SEED]
     for key, means_row in wide.iterrows():
@@ -228,19 +285,26 @@ def crossover_table(summary: pd.DataFrame, value: str = "value_share", factors=N
             cell = cell[cell[f] == level_value]
         row = dict(zip(factors, key)) if factors else {}
         row.update({r: means_row[r] for r in regimes})
-        up = higher_is_better(value)
         ranked = means_row.dropna().sort_values(ascending=not up)
         row["best"] = ranked.index[0] if len(ranked) else None
-        central = [r for r in ranked.index if r in CENTRAL]
-        if "distributed" in regimes and central:
-            best_central = central[0]
-            p = paired_differences(cell, value, "distributed", best_central, pair_on=pair_on, by=[], level=level)
+        for b in central:
+            p = paired_differences(cell, value, "distributed", b, pair_on=pair_on, by=[], level=level)
             t = p.table.iloc[0]
-            row.update({"best_central": best_central, "diff": t["mean"], "lo": t["lo"], "hi": t["hi"],
-                        "pairs": int(t["n"]), "share_distributed_better": t["share_a_better"],
-                        "verdict": verdict(t["lo"], t["hi"], "distributed", best_central, up)})
+            row.update({f"diff_vs_{b}": t["mean"], f"lo_vs_{b}": t["lo"], f"hi_vs_{b}": t["hi"],
+                        f"pairs_vs_{b}": int(t["n"]), f"share_distributed_better_vs_{b}": t["share_a_better"],
+                        f"p_vs_{b}": paired_p_value(p.pairs["diff"])})
         rows.append(row)
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if central and len(out):
+        p_columns = [f"p_vs_{b}" for b in central]
+        raw = out[p_columns].to_numpy(dtype=float)
+        adjusted = (np.vstack([holm_adjusted(r) for r in raw]) if family == "cell"
+                    else holm_adjusted(raw.ravel()).reshape(raw.shape))
+        for j, b in enumerate(central):
+            out[f"p_holm_vs_{b}"] = adjusted[:, j]
+            out[f"verdict_vs_{b}"] = [tested_verdict(d, q, 1 - level, "distributed", b, up)
+                                      for d, q in zip(out[f"diff_vs_{b}"], adjusted[:, j])]
+    return out
 
 
 def events_in(summary: pd.DataFrame) -> dict[str, int]:

@@ -117,12 +117,69 @@ def test_paired_differences_pair_by_seed_and_count_the_unpaired():
     assert overall["n"] == 12 and overall["mean"] == pytest.approx(0.0)
 
 
-def test_crossover_table_compares_with_the_best_central_regime():
+def test_crossover_table_tests_distributed_against_both_central_regimes():
+    """No winner's curse: both central regimes are compared on the same seeds and both reported,
+    not only the one whose mean happened to be better in the cell."""
     t = stats.crossover_table(synthetic_summary(), "value_share").set_index(["cfg.org.name", "cfg.env.turbulence"])
     calm, rough = t.loc[("flat", 0.0)], t.loc[("flat", 0.2)]
-    assert calm["best"] == "distributed" and calm["best_central"] == "hierarchical"
-    assert calm["diff"] == pytest.approx(0.05) and calm["verdict"] == "distributed better"
-    assert rough["best"] == "hierarchical" and rough["verdict"] == "hierarchical better"
+    assert "best_central" not in t and calm["best"] == "distributed" and rough["best"] == "hierarchical"
+    assert calm["diff_vs_heroic"] == pytest.approx(0.1) and calm["diff_vs_hierarchical"] == pytest.approx(0.05)
+    assert calm["verdict_vs_heroic"] == calm["verdict_vs_hierarchical"] == "distributed better"
+    assert rough["diff_vs_heroic"] == pytest.approx(-0.1) and rough["verdict_vs_heroic"] == "heroic better"
+    assert rough["verdict_vs_hierarchical"] == "hierarchical better"
+    assert (t["pairs_vs_heroic"] == 3).all() and (t["pairs_vs_hierarchical"] == 3).all()
+
+
+def test_the_report_shows_distributed_against_each_central_regime():
+    from analysis.report import results_section
+
+    summary = synthetic_summary()
+    page = results_section(summary, stats.sweep_dimensions(summary), "value_share")
+    assert "distributed − heroic" in page and "distributed − hierarchical" in page and "Holm" in page
+    assert "best central" not in page
+
+
+def test_holm_adjustment_of_a_family_of_p_values():
+    assert stats.holm_adjusted([0.01, 0.04, 0.03]).tolist() == pytest.approx([0.03, 0.06, 0.06])
+    assert stats.holm_adjusted([0.2, 0.9]).tolist() == pytest.approx([0.4, 0.9])
+    assert stats.holm_adjusted([0.6, 0.4]).tolist() == pytest.approx([0.8, 0.8])  # monotone, capped at 1
+    adjusted = stats.holm_adjusted([0.02, np.nan])
+    assert adjusted[0] == pytest.approx(0.02) and np.isnan(adjusted[1])  # a missing test is not in the family
+
+
+def borderline_summary() -> pd.DataFrame:
+    """One cell, five seeds: distributed beats each central regime by a margin whose paired t-test
+    gives p between 0.025 and 0.05. Each alone would be significant at 0.05; as a family of two,
+    after Holm's correction, neither is."""
+    spread = np.array([-2.0, -1.0, 0.0, 1.0, 2.0]) / np.sqrt(2.5)  # mean 0, sd 1
+    margin = {"heroic": 3.2 * 0.02 / np.sqrt(5), "hierarchical": 3.0 * 0.02 / np.sqrt(5)}  # t = 3.2 and 3.0
+    rows = []
+    for k, seed in enumerate(range(1, 6)):
+        base = 0.5 + 0.01 * seed
+        rows.append({"regime": "distributed", "seed": seed, "value_share": base, "cfg.n_members": 20})
+        for regime, d in margin.items():
+            rows.append({"regime": regime, "seed": seed, "cfg.n_members": 20,
+                         "value_share": base - (d + 0.02 * spread[(k + (regime == "heroic")) % 5])})
+    return pd.DataFrame(rows)
+
+
+def test_crossover_verdicts_use_the_holm_adjusted_p_values():
+    summary = borderline_summary()
+    row = stats.crossover_table(summary, "value_share").iloc[0]
+    for b in ("heroic", "hierarchical"):
+        d = (summary[summary.regime == "distributed"].set_index("seed")["value_share"]
+             - summary[summary.regime == b].set_index("seed")["value_share"])
+        assert row[f"p_vs_{b}"] == pytest.approx(st.ttest_1samp(d, 0).pvalue)
+        assert 0.025 < row[f"p_vs_{b}"] < 0.05 and row[f"lo_vs_{b}"] > 0  # significant alone
+    p = [row["p_vs_heroic"], row["p_vs_hierarchical"]]
+    assert [row["p_holm_vs_heroic"], row["p_holm_vs_hierarchical"]] == pytest.approx(stats.holm_adjusted(p))
+    assert row["p_holm_vs_heroic"] > 0.05 and row["p_holm_vs_hierarchical"] > 0.05
+    assert row["verdict_vs_heroic"] == row["verdict_vs_hierarchical"] == "no clear difference"
+    # over the whole table, the family is every comparison in it
+    table = stats.crossover_table(synthetic_summary(), "value_share", family="table")
+    raw = table[["p_vs_heroic", "p_vs_hierarchical"]].to_numpy().ravel()
+    assert table[["p_holm_vs_heroic", "p_holm_vs_hierarchical"]].to_numpy().ravel() == pytest.approx(
+        stats.holm_adjusted(raw))
 
 
 def test_gini_and_lorenz():
@@ -169,12 +226,14 @@ def test_every_figure_writes_a_png(tmp_path):
 @pytest.fixture(scope="module")
 def tiny_sweep(tmp_path_factory):
     """6 real jobs: three regimes x two seeds, member 0 leaving at step 20. The collected tables
-    are removed, so that the report has to collect the job folders itself."""
+    are removed, so that the report has to collect the job folders itself. A patience of 20 steps
+    leaves the tasks of the first 20 steps to count in the value share (tasks that could end)."""
     sweep = tmp_path_factory.mktemp("sweep")
     leadsim = Path(sys.executable).parent / "leadsim"
     command = [str(leadsim)] if leadsim.exists() else ["uv", "run", "leadsim"]
     subprocess.run(command + ["-m", "regime=heroic,hierarchical,distributed", "seed=1,2",
-                              "events.schedule=[leader_leaves@20]", "n_members=20", "steps=40", "progress=false",
+                              "events.schedule=[leader_leaves@20]", "n_members=20", "steps=40", "env.patience=20",
+                              "progress=false",
                               f"hydra.sweep.dir={sweep}"], check=True, capture_output=True, cwd=Path(__file__).parents[1])
     for name in ("summary.parquet", "metrics.parquet", "failures.csv"):
         (sweep / name).unlink(missing_ok=True)
@@ -229,3 +288,126 @@ def test_report_with_sensitivity(tmp_path):
     summary.to_parquet(sweep / "summary.parquet")
     page = build_report(sweep).read_text()
     assert "Morris indices" in page and (sweep / "figures" / "sensitivity.png").is_file()
+
+
+# --- scenario discovery (PRIM) -----------------------------------------------------------------
+
+def region_summary(rows: int = 300, seeds=(1, 2)) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A design sweep where distributed wins exactly when trust0 > 0.6 and procedures > 0.5, on
+    every seed; purpose does nothing, and omega moves in lockstep with trust0 (one lever)."""
+    rng = np.random.default_rng(7)
+    design = pd.DataFrame({"culture.trust0": rng.uniform(0.1, 0.9, rows), "culture.procedures": rng.random(rows),
+                           "culture.purpose": rng.random(rows)})
+    design["culture.omega"] = 0.005 + 0.045 * (design["culture.trust0"] - 0.1) / 0.8
+    out = []
+    for row, p in design.iterrows():
+        wins = p["culture.trust0"] > 0.6 and p["culture.procedures"] > 0.5
+        for seed in seeds:
+            luck = 0.02 * seed  # the same task stream for every regime of a seed
+            for regime, value in (("heroic", 0.50), ("hierarchical", 0.55), ("distributed", 0.60 if wins else 0.45)):
+                out.append({"job_dir": f"design_row={row},regime={regime},seed={seed}", "design_row": row,
+                            "regime": regime, "seed": seed, "value_share": value + luck, "cfg.seed": seed,
+                            "cfg.regime.name": regime, **{f"cfg.{k}": v for k, v in p.items()}})
+    return pd.DataFrame(out), design
+
+
+def test_prim_finds_the_box_where_distributed_wins():
+    from analysis.discovery import discovery_cases, prim_boxes
+
+    summary, design = region_summary()
+    cases = discovery_cases(summary.sample(frac=1, random_state=1))
+    assert cases.inputs == ["culture.trust0", "culture.procedures", "culture.purpose"]
+    assert cases.moves_with == {"culture.trust0": ["culture.omega"]} and cases.incomplete == 0
+    truth = (design["culture.trust0"] > 0.6) & (design["culture.procedures"] > 0.5)
+    assert cases.wins == 2 * truth.sum() and len(cases.table) == 2 * len(design)
+
+    found = prim_boxes(cases)
+    chosen = found.points[found.points["chosen"]].set_index("box").loc[1]
+    assert sorted(chosen["restricted"]) == ["culture.procedures", "culture.trust0"]
+    limits = found.limits[(found.limits["box"] == 1) & (found.limits["point"] == chosen["point"])].set_index("key")
+    assert limits.loc["culture.trust0", "lo"] == pytest.approx(0.6, abs=0.04)
+    assert limits.loc["culture.procedures", "lo"] == pytest.approx(0.5, abs=0.04)
+    assert limits["hi"].isna().all()  # only the lower sides are restricted
+    assert chosen["density"] >= 0.95 and chosen["coverage"] >= 0.9
+    # coverage and density are what the box's limits give on the cases
+    t = cases.table
+    inside = (t["culture.trust0"] >= limits.loc["culture.trust0", "lo"]) & \
+        (t["culture.procedures"] >= limits.loc["culture.procedures", "lo"])
+    assert chosen["n"] == inside.sum() and chosen["k"] == (inside & t["distributed_wins"]).sum()
+    assert chosen["coverage"] == pytest.approx((inside & t["distributed_wins"]).sum() / cases.wins)
+    assert chosen["density"] == pytest.approx((inside & t["distributed_wins"]).sum() / inside.sum())
+    traj = found.trajectories[found.trajectories["box"] == 1]
+    assert traj["point"].iloc[0] == 0 and traj["coverage"].iloc[0] == 1.0  # peeling starts from everything
+    assert traj["density"].iloc[0] == pytest.approx(truth.mean())
+
+
+def dial_summary() -> pd.DataFrame:
+    """Two cells (turbulence 0 and 0.3) x five seeds. At turbulence 0 hierarchical has the better
+    mean, but on seed 2 heroic beats distributed while distributed beats hierarchical; seed 3 is a
+    plain loss, seed 4 lacks its heroic job, seed 5 is a tie. At 0.3 distributed always loses."""
+    values = {1: (0.40, 0.60, 0.70), 2: (0.80, 0.60, 0.70), 3: (0.40, 0.75, 0.70), 4: (None, 0.60, 0.70),
+              5: (0.40, 0.60, 0.60)}  # (heroic, hierarchical, distributed)
+    rows = []
+    for turbulence in (0.0, 0.3):
+        for seed, triple in values.items():
+            for regime, value in zip(("heroic", "hierarchical", "distributed"), triple):
+                if value is None:
+                    continue
+                value = value - 0.5 * turbulence * (regime == "distributed")
+                rows.append({"regime": regime, "seed": seed, "value_share": value, "cfg.seed": seed,
+                             "cfg.regime.name": regime, "cfg.env.turbulence": turbulence, "cfg.n_members": 30})
+    return pd.DataFrame(rows).sample(frac=1, random_state=2)  # pairing must not depend on row order
+
+
+def test_discovery_cases_pair_by_seed_and_need_distributed_to_beat_every_central_regime():
+    from analysis.discovery import discovery_cases
+
+    summary = dial_summary()
+    calm = summary[summary["cfg.env.turbulence"] == 0.0]
+    means = calm.groupby("regime")["value_share"].mean()
+    assert means["hierarchical"] > means["heroic"]  # the mean-best central regime is hierarchical
+    cases = discovery_cases(summary)
+    assert cases.inputs == ["env.turbulence"] and cases.central == ["heroic", "hierarchical"]
+    assert cases.incomplete == 2  # seed 4 has no heroic job, in both cells
+    t = cases.table[cases.table["env.turbulence"] == 0.0].set_index("seed")
+    assert t.index.tolist() == [1, 2, 3, 5]
+    assert t["distributed_wins"].tolist() == [True, False, False, False]  # seed 2: beats hierarchical, not heroic
+    assert t["best_central"].tolist() == ["hierarchical", "heroic", "hierarchical", "hierarchical"]
+    assert t["margin"].tolist() == pytest.approx([0.10, -0.10, -0.05, 0.0])  # seed 5: a tie is no win
+    assert not cases.table[cases.table["env.turbulence"] == 0.3]["distributed_wins"].any()
+    assert cases.wins == 1
+
+    # hybrid is a central regime too when the sweep has it: on seed 1 it beats distributed
+    hybrid = summary[summary["regime"] == "hierarchical"].assign(regime="hybrid", **{"cfg.regime.name": "hybrid"})
+    hybrid.loc[hybrid["seed"] == 1, "value_share"] = 0.71
+    with_hybrid = discovery_cases(pd.concat([summary, hybrid], ignore_index=True))
+    assert with_hybrid.central == ["heroic", "hierarchical", "hybrid"] and with_hybrid.wins == 0
+
+
+def test_report_has_scenario_discovery_for_a_design_or_swept_keys_only(tmp_path):
+    design = morris_design(2)
+    design.to_csv(tmp_path / "design.csv", index=False)
+    sweeps = {name: tmp_path / name for name in ("design", "factorial", "plain", "dial")}
+    for folder in sweeps.values():
+        folder.mkdir()
+    with_design = synthetic_design_summary(design).assign(steps=40, n_members=20)
+    with_design["overrides"] = with_design["overrides"].str.replace("/nowhere.csv", str(tmp_path / "design.csv"))
+    # distributed wins where purpose > 1/2: on this table's rows at purpose 1, not at 1/3
+    with_design.loc[with_design["regime"] == "heroic", "value_share"] += 0.15
+    with_design.to_parquet(sweeps["design"] / "summary.parquet")
+    synthetic_summary().to_parquet(sweeps["factorial"] / "summary.parquet")
+    synthetic_summary(turbulence=(0.0,), orgs=("flat",)).to_parquet(sweeps["plain"] / "summary.parquet")
+    dial = synthetic_summary(turbulence=(0.02, 0.3), orgs=("flat",))  # the structure dial: hybrid only
+    dial[dial["regime"] == "heroic"].assign(regime="hybrid").to_parquet(sweeps["dial"] / "summary.parquet")
+
+    page = build_report(sweeps["design"]).read_text()
+    assert "<h2>Scenario discovery</h2>" in page and "Boxes where distributed beats every central regime" in page
+    assert "culture.purpose ≥ 0.667 (level 1)" in page and "8 of 28 cases" in page
+    assert (sweeps["design"] / "figures" / "discovery.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<script" not in page and "http" not in page
+    page = build_report(sweeps["factorial"]).read_text()
+    assert "<h2>Scenario discovery</h2>" in page and "env.turbulence ≤ 0.1 (level 0)" in page
+    page = build_report(sweeps["plain"]).read_text()
+    assert "Scenario discovery" not in page and not (sweeps["plain"] / "figures" / "discovery.png").exists()
+    page = build_report(sweeps["dial"]).read_text()
+    assert "<h2>Scenario discovery</h2>" not in page and "scenario discovery skipped" in page
