@@ -106,7 +106,7 @@ SPECS = {
         table=["control_value_share", "value_share", "impact_value_lost_share", "impact_worst_window",
                "impact_steps_to_recover"],
         contrasts=[minus("heroic", "distributed", "impact_value_lost_share", +1),
-                   minus("heroic", "distributed", "control_value_share", -1)],
+                   minus("heroic", "distributed", "control_value_share")],  # no direction: about level
         handout=("series", "value_40")),
     "burnout": dict(
         reference_condition="rested",
