@@ -62,6 +62,7 @@ LABELS = {
     "cfg.n_members": "members",
     "cfg.env.turbulence": "turbulence",
     "cfg.env.complexity": "complexity",
+    "cfg.regime.centralisation": "centralisation",
     "cfg.events.schedule": "events",
     "value_share": "value share captured",
     "value_share_40": "value share captured (40-step window)",
@@ -378,5 +379,77 @@ def discovery_tradeoff(trajectories: pd.DataFrame, path, min_density: float | No
     fig.legend(handles, names, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9)
     fig.suptitle(title or "Scenario discovery (PRIM): where distributed beats every central regime\n"
                           "peeling trajectory, coverage against density")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+# --- the structure dial ------------------------------------------------------------------------
+
+def dial_curves(summary: pd.DataFrame, path, value: str = "value_share", hue: str = "cfg.env.turbulence",
+                col: str = "cfg.env.complexity", row: str = "cfg.org.name", title: str | None = None):
+    """An outcome against the structure dial (`regime.centralisation` of the hybrid regime), one
+    line per level of `hue` with its 95% CI band across seeds, in panels by `col` x `row`. Where
+    the sweep also ran heroic on the same grid, its mean is a dashed line in the hue's colour."""
+    from .dial import CENTRALISATION, dial_jobs
+    from .stats import seed_means, t_interval
+
+    _theme()
+    jobs = dial_jobs(summary)
+    hue, col, row = (_facet(jobs, c) for c in (hue, col, row))
+    data = seed_means(jobs, [CENTRALISATION] + [c for c in (hue, col, row) if c], value)
+    data, (y, x_l, hue_l, col_l, row_l) = _readable(data, [value, CENTRALISATION, hue, col, row])
+    hues = sorted(data[hue_l].unique()) if hue_l else []
+    colours = dict(zip(hues, sns.color_palette("rocket_r", len(hues) + 1)[1:])) if hues else None
+    g = sns.relplot(data=data, x=x_l, y=y, hue=hue_l, palette=colours, col=col_l, row=row_l, kind="line",
+                    errorbar=t_interval, marker="o", height=3.4, aspect=1.25, err_kws={"alpha": 0.15},
+                    facet_kws={"margin_titles": row_l is not None}, legend="full")
+    heroic = summary[summary["regime"] == "heroic"] if "regime" in summary else summary.iloc[0:0]
+    if len(heroic):
+        for (r, c), ax in g.axes_dict.items() if row_l and col_l else []:
+            cell = heroic[(heroic[row].astype(str) == str(r)) & (heroic[col].astype(str) == str(c))]
+            for h, sub in cell.groupby(hue) if hue else []:
+                ax.axhline(sub[value].mean(), color=colours.get(h, "0.5"), linestyle="--", linewidth=1)
+        g.figure.text(0.5, -0.07, "dashed: heroic on the same seeds (mean), in the colour of its turbulence",
+                      ha="center", fontsize=9)
+    for ax in g.axes.flat:
+        ax.set_xticks(sorted(data[x_l].unique())[::2])
+    if col_l or row_l:
+        g.set_titles(col_template=f"{col_l} = {{col_name}}", row_template=f"{row_l} = {{row_name}}")
+    g.set_axis_labels("centralisation\n(0: distributed … 1: hierarchical)", y)
+    g.figure.suptitle(title or f"{label(value).capitalize()} along the structure dial (mean and 95% CI across "
+                               f"seeds)", y=1.03)
+    return _save(g.figure, path)
+
+
+def dial_peaks(peaks: pd.DataFrame, path, x: str = "cfg.env.turbulence", col: str = "cfg.env.complexity",
+               hue: str = "cfg.org.name", title: str | None = None):
+    """Where the dial's mean curve peaks against `x`: the bootstrap median of the peak (dot) and its
+    95% interval (bar), one colour per level of `hue`, panels by `col`; the observed peak of the
+    mean curve is a cross."""
+    _theme()
+    cols = sorted(peaks[col].unique()) if col in peaks else [None]
+    hues = sorted(peaks[hue].unique()) if hue in peaks else [None]
+    colours = dict(zip(hues, sns.color_palette("Set2", len(hues))))
+    xs = sorted(peaks[x].unique())
+    step = (min(b - a for a, b in zip(xs, xs[1:])) if len(xs) > 1 else 1.0)
+    fig, axes = plt.subplots(1, len(cols), figsize=(5.2 * len(cols) + 1.5, 4.2), squeeze=False, sharey=True)
+    for ax, c in zip(axes.flat, cols):
+        part = peaks[peaks[col] == c] if c is not None else peaks
+        for i, h in enumerate(hues):
+            sub = (part[part[hue] == h] if h is not None else part).sort_values(x)
+            shift = (i - (len(hues) - 1) / 2) * 0.18 * step
+            xx = sub[x].to_numpy(dtype=float) + shift
+            ax.errorbar(xx, sub["peak_median"], yerr=[sub["peak_median"] - sub["peak_lo"],
+                                                      sub["peak_hi"] - sub["peak_median"]],
+                        fmt="o-", color=colours[h], capsize=4, label=f"{label(hue)} = {h}" if h is not None else None)
+            ax.scatter(xx, sub["peak"], marker="x", color="0.2", zorder=3, s=30)
+        ax.set(xticks=xs, ylim=(-0.05, 1.05), xlabel=label(x),
+               ylabel="peak of the curve: centralisation", title=f"{label(col)} = {c:g}" if c is not None else "")
+        ax.set_xticklabels([f"{v:g}" for v in xs])
+    handles, names = axes.flat[0].get_legend_handles_labels()
+    handles.append(plt.Line2D([], [], marker="x", linestyle="none", color="0.2"))
+    names.append("peak of the mean curve")
+    fig.legend(handles, names, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9)
+    fig.suptitle(title or "Where the structure dial peaks: bootstrap median and 95% interval over seeds")
     fig.tight_layout()
     return _save(fig, path)

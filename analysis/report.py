@@ -8,7 +8,10 @@ holds the study's question and hypothesis, the design read from the results (fac
 job counts, seeds per cell, the sweep command), tables (mean and 95% CI by regime and factors;
 paired differences distributed - heroic and distributed - hierarchical), for a sweep over a design
 table or swept keys the scenario discovery (PRIM's boxes where distributed beats every central
-regime, analysis/discovery.py), and the figures that apply to the sweep, embedded as PNG. The
+regime, analysis/discovery.py), for a sweep of the hybrid regime over three or more settings of
+`regime.centralisation` the structure dial (where each condition's curve peaks, with a bootstrap
+over seeds, analysis/dial.py; the dial's ends then stand in the regime tables as distributed and
+hierarchical), and the figures that apply to the sweep, embedded as PNG. The
 PNGs are also written to a `figures/` folder next to the report, for study READMEs to link.
 """
 
@@ -26,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import discovery, plots
+from . import dial, discovery, plots
 from .collect import collect, job_dirs
 from .stats import (CROSSOVER_FACTORS, DESIGN_ROW, REGIMES, crossover_table, design_outcomes, events_in,
                     factor_levels, higher_is_better, mean_ci, paired_differences, resilience_table, seeds_per_cell,
@@ -457,6 +460,35 @@ def discovery_section(found: "discovery.Discovery", figure_html: str = "") -> st
     return "\n".join(parts)
 
 
+def dial_section(peaks: pd.DataFrame, outcome: str, figures_html: list[str]) -> str:
+    """The structure dial: where each condition's curve peaks, with the bootstrap over seeds."""
+    conditions = [c for c in peaks.columns if c.startswith("cfg.")]
+    shown = peaks[conditions].rename(columns={c: plots.label(c) for c in conditions})
+    shown["seeds"] = peaks["seeds"]
+    shown["peak of the mean curve"] = peaks["peak"].map(level)
+    shown["bootstrap median [95% interval]"] = [f"{level(m)} [{level(lo)}, {level(hi)}]" for m, lo, hi in
+                                                zip(peaks["peak_median"], peaks["peak_lo"], peaks["peak_hi"])]
+    shown["peak interior"] = [f"{s:.0%}" for s in peaks["share_interior"]]
+    shown["peak at 0"] = [f"{s:.0%}" for s in peaks["share_at_min"]]
+    shown["peak at 1"] = [f"{s:.0%}" for s in peaks["share_at_max"]]
+    shown["mean at peak"] = peaks["peak_value"]
+    shown["at 0"] = peaks["value_at_min"]
+    shown["at 1"] = peaks["value_at_max"]
+    shown["curvature [95% CI]"] = [with_ci(c, lo, hi) for c, lo, hi in
+                                   zip(peaks["curvature"], peaks["curvature_lo"], peaks["curvature_hi"])]
+    text = (f"<p>For each condition, the curve is the mean {_esc(plots.label(outcome))} over seeds at each setting "
+            f"of the hybrid regime's <code>regime.centralisation</code> (0: every task open to self-selection, the "
+            f"distributed regime; 1: every task allocated by a manager, the hierarchical regime). Its peak is the "
+            f"setting with the highest mean. The bootstrap resamples the seeds (each keeps its whole curve), "
+            f"recomputes the mean curve and takes its peak: the median and 95% interval of those peaks, and the "
+            f"share of resamples whose peak is interior (neither 0 nor 1), at 0 or at 1. Curvature: the quadratic "
+            f"coefficient of a parabola fitted to each seed's curve, mean and t interval across seeds (below zero: "
+            f"the curve bends down, as an inverted U does).</p>")
+    return "\n".join(["<h2>The structure dial</h2>", text,
+                      table(shown, "Where performance peaks along the structure dial",
+                            factors=[plots.label(c) for c in conditions]), *figures_html])
+
+
 # --- the report --------------------------------------------------------------------------------
 
 def build_report(sweep, out=None, study=None, outcome: str = "value_share") -> Path:
@@ -476,10 +508,33 @@ def build_report(sweep, out=None, study=None, outcome: str = "value_share") -> P
     out = Path(out) if out else sweep / "report.html"
     figures_dir = out.parent / "figures"  # <sweep>/figures by default
     figures_dir.mkdir(parents=True, exist_ok=True)
+    dial_html, dial_notes = "", []
+    if dial.has_dial(summary):
+        # the dial's ends are the pure regimes: the regime comparisons and scenario discovery below run
+        # on them (with heroic, if the sweep has it); the dial section covers every setting
+        peaks = dial.peak_location(summary, outcome)
+        shown = []
+        try:
+            shown.append(figure(plots.dial_curves(summary, figures_dir / f"dial_{outcome}.png", outcome),
+                                f"{plots.label(outcome).capitalize()} against the structure dial, one line per "
+                                f"turbulence level: mean and 95% CI band across seeds."))
+            shown.append(figure(plots.dial_peaks(peaks, figures_dir / "dial_peak.png"),
+                                "Where each condition's mean curve peaks along the dial, against turbulence: "
+                                "bootstrap median and 95% interval over seeds; cross: the peak of the mean curve."))
+        except Exception as exc:
+            dial_notes.append(f"a structure-dial figure was not drawn: {type(exc).__name__}: {exc}")
+        dial_html = dial_section(peaks, outcome, shown)
+        try:
+            summary = dial.as_regimes(summary)
+            dial_notes.append("The regime tables, figures and scenario discovery compare the dial's ends as the "
+                              "pure regimes (centralisation 0 as distributed, 1 as hierarchical) with the other "
+                              "regimes of the sweep; the interior settings appear only in the structure-dial section.")
+        except ValueError as exc:
+            dial_notes.append(f"the regime comparisons pool the hybrid settings: {exc}")
     dims = sweep_dimensions(summary)
     factors = [d for d in dims if d != "regime"]
     org = "cfg.org.name" if "cfg.org.name" in factors else None
-    figs, warnings = [], []
+    figs, warnings = [], list(dial_notes)
 
     def add(name: str, caption: str, draw):
         try:
@@ -575,7 +630,9 @@ def build_report(sweep, out=None, study=None, outcome: str = "value_share") -> P
                   f"{_esc(plots.label(outcome))} across the conditions this sweep varies? (Give "
                   "<code>--study experiments/&lt;name&gt;/README.md</code> for the study's own question and "
                   "hypothesis.)</p>"]
-    parts.append(design_section(sweep, tables, dims))
+    parts.append(design_section(sweep, tables, sweep_dimensions(tables["summary"])))
+    if dial_html:
+        parts.append(dial_html)
     parts.append(results_section(summary, dims, outcome))
     for event in events:
         parts.append(resilience_section(summary, event))

@@ -411,3 +411,87 @@ def test_report_has_scenario_discovery_for_a_design_or_swept_keys_only(tmp_path)
     assert "Scenario discovery" not in page and not (sweeps["plain"] / "figures" / "discovery.png").exists()
     page = build_report(sweeps["dial"]).read_text()
     assert "<h2>Scenario discovery</h2>" not in page and "scenario discovery skipped" in page
+
+
+# --- the structure dial (analysis/dial.py) -----------------------------------------------------
+
+def dial_curve_summary(curve, seeds=range(1, 11), noise=0.01, turbulence=(0.0,), rng_seed=3) -> pd.DataFrame:
+    """Hybrid jobs along the dial 0, 0.1, ..., 1 whose mean curve is `curve(c, turbulence)`, each
+    seed with its own offset and a little noise; plus heroic on the same seeds."""
+    rng = np.random.default_rng(rng_seed)
+    levels = np.round(np.linspace(0, 1, 11), 1)
+    rows = []
+    for turb in turbulence:
+        for seed in seeds:
+            offset = rng.normal(0, 0.02)
+            for c in levels:
+                value = curve(c, turb) + offset + rng.normal(0, noise)
+                job = f"regime=hybrid,regime.centralisation={c},env.turbulence={turb},seed={seed}"
+                rows.append({"job_dir": job, "overrides": job.replace(",", " "), "regime": "hybrid", "seed": seed,
+                             "value_share": value, "cfg.seed": seed, "cfg.regime.name": "hybrid",
+                             "cfg.regime.centralisation": c, "cfg.env.turbulence": turb})
+            job = f"regime=heroic,env.turbulence={turb},seed={seed}"
+            rows.append({"job_dir": job, "overrides": job.replace(",", " "), "regime": "heroic", "seed": seed,
+                         "value_share": 0.5 + offset, "cfg.seed": seed, "cfg.regime.name": "heroic",
+                         "cfg.regime.centralisation": np.nan, "cfg.env.turbulence": turb})
+    return pd.DataFrame(rows)
+
+
+def test_peak_location_finds_a_known_interior_peak_and_follows_it():
+    from analysis.dial import peak_location
+
+    # an inverted U whose peak moves from 0.7 (calm) to 0.3 (turbulent)
+    summary = dial_curve_summary(lambda c, t: 0.8 - 2.0 * (c - (0.7 - 2 * t)) ** 2, turbulence=(0.0, 0.2))
+    peaks = peak_location(summary, "value_share", n_boot=500).set_index("cfg.env.turbulence")
+    assert list(peaks.index) == [0.0, 0.2]
+    assert peaks.loc[0.0, "peak"] == pytest.approx(0.7) and peaks.loc[0.2, "peak"] == pytest.approx(0.3)
+    for t, true in ((0.0, 0.7), (0.2, 0.3)):
+        assert peaks.loc[t, "peak_lo"] <= true <= peaks.loc[t, "peak_hi"]
+        assert peaks.loc[t, "peak_hi"] - peaks.loc[t, "peak_lo"] <= 0.2 + 1e-9
+        assert peaks.loc[t, "share_interior"] == pytest.approx(1.0)
+        assert peaks.loc[t, "curvature_hi"] < 0  # bends down
+    assert (peaks["seeds"] == 10).all() and (peaks["levels"] == 11).all()
+
+
+def test_peak_location_of_a_flat_curve_has_a_wide_interval():
+    from analysis.dial import peak_location
+
+    peaks = peak_location(dial_curve_summary(lambda c, t: 0.8, noise=0.01), "value_share", n_boot=500).iloc[0]
+    assert peaks["peak_hi"] - peaks["peak_lo"] >= 0.6
+    assert peaks["curvature_lo"] < 0 < peaks["curvature_hi"]
+    # an exactly flat curve (no noise, no seed offsets) has every level tied: no level is favoured
+    exact = dial_curve_summary(lambda c, t: 0.8, noise=0.0)
+    exact["value_share"] = 0.8
+    p = peak_location(exact, "value_share", n_boot=500).iloc[0]
+    assert p["peak_lo"] <= 0.1 and p["peak_hi"] >= 0.9
+
+
+def test_peak_location_of_a_monotone_curve_sits_at_the_end():
+    from analysis.dial import peak_location
+
+    p = peak_location(dial_curve_summary(lambda c, t: 0.7 + 0.1 * c), "value_share", n_boot=500).iloc[0]
+    assert p["peak"] == 1.0 and p["share_at_max"] > 0.95 and p["share_interior"] < 0.05
+
+
+def test_dial_ends_become_the_pure_regimes_for_the_comparisons():
+    from analysis.dial import as_regimes, has_dial
+
+    summary = dial_curve_summary(lambda c, t: 0.8 - (c - 0.5) ** 2)
+    assert has_dial(summary) and not has_dial(summary[summary["cfg.regime.centralisation"].isin([0.0, 1.0])])
+    regimes = as_regimes(summary)
+    assert sorted(regimes["regime"].unique()) == ["distributed", "heroic", "hierarchical"]
+    assert len(regimes) == 30 and "cfg.regime.centralisation" not in regimes
+    assert stats.sweep_dimensions(regimes) == ["regime"]
+
+
+def test_report_on_a_dial_sweep_has_the_peak_table_and_figures(tmp_path):
+    summary = dial_curve_summary(lambda c, t: 0.8 - 2.0 * (c - (0.7 - 2 * t)) ** 2, turbulence=(0.0, 0.2))
+    summary["steps"], summary["n_members"] = 500, 200
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    summary.to_parquet(sweep / "summary.parquet")
+    out = build_report(sweep, tmp_path / "report.html")
+    page = out.read_text()
+    assert "The structure dial" in page and "Where performance peaks along the structure dial" in page
+    assert (tmp_path / "figures" / "dial_value_share.png").is_file()
+    assert (tmp_path / "figures" / "dial_peak.png").is_file()
