@@ -57,7 +57,10 @@ PANELS = (
                                Line("share_recovering", "share recovering", dashed=True)), "share", unit_range=True),
     Panel("motivation", "Motivation", (Line("mean_autonomy", "mean autonomy"),), "autonomy", unit_range=True),
     Panel("value_share", f"Value share, last {WINDOW} steps",
-          (Line("value_share_window", "value captured / value arrived"),), "share", unit_range=True),
+          # a live window: value captured in these steps over value arriving in them, so work still
+          # running counts as not yet captured (the run's summary counts only tasks that could end)
+          (Line("value_share_window", "value captured / value arrived in the window (work still running: "
+                                      "not yet captured)"),), "share", unit_range=True),
     Panel("trust", "Trust", (Line("mean_trust", "mean trust on ties"),), "trust", unit_range=True),
     Panel("leader_energy", "Member 0's energy", (Line("leader_energy", "energy of member 0 (gap: gone)"),),
           "energy", unit_range=True),
