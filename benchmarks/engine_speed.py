@@ -3,6 +3,7 @@
     uv run python benchmarks/engine_speed.py            # the full table (about 10 minutes)
     uv run python benchmarks/engine_speed.py --quick    # 1,000 and 10,000 members only
     uv run python benchmarks/engine_speed.py --engines agents --sizes 200 2000 10000   # any sizes
+    uv run python benchmarks/engine_speed.py --against HEAD~5 --sizes 2000 10000        # this tree / a revision
 
 Prints, for the default config (distributed regime, flat org):
 - member-steps per second of both engines at 1,000 and 10,000 members, and their ratio,
@@ -13,6 +14,16 @@ Prints, for the default config (distributed regime, flat org):
 
 Each model first runs --warmup steps so that the organisation is busy (the first steps have few
 tasks), then --steps timed steps.
+
+With --against REV (any git revision), the numba engine of this working tree (uncommitted changes
+included) and of REV are timed side by side in one run, and the ratio of their member-steps/s is
+printed per size (above 1: this tree is faster). REV is checked out with `git worktree add` into a
+temporary folder and gets its own environment there (`uv sync --frozen --no-dev`, from uv's cache);
+this same timing code then runs against each side's `sim`, so REV must have today's
+`LeadershipModel(engine=, n_members=, steps=)` and `run_for`. Every measurement is a fresh process;
+both sides first compile or load their kernels once, untimed, and then alternate (this tree first
+in odd rounds, REV first in even ones) for --rounds rounds, so that a change of load hits both
+alike. The ratio is of the medians. The worktree and its environment are removed at the end.
 """
 
 from __future__ import annotations
@@ -22,13 +33,17 @@ import json
 import os
 import platform
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 
 def measure(engine: str, n: int, warmup: int, steps: int) -> dict:
+    import sim
     from sim import LeadershipModel
 
     started = time.perf_counter()
@@ -40,12 +55,62 @@ def measure(engine: str, n: int, warmup: int, steps: int) -> dict:
     elapsed = time.perf_counter() - t0
     return {"engine": engine, "members": n, "build_s": built, "step_s": elapsed / steps,
             "member_steps_per_s": n * steps / elapsed,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "sim": str(Path(sim.__file__).parent)}
 
 
-def in_fresh_process(args: list[str], env=None) -> dict:
-    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, env=env, check=True)
+def in_fresh_process(args: list[str], env=None, python: str = sys.executable, cwd=None) -> dict:
+    out = subprocess.run([python, __file__, *args], capture_output=True, text=True, env=env, check=True, cwd=cwd)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def checkout(rev: str, folder: Path) -> tuple[str, Path]:
+    """`rev` in a git worktree under `folder`, with its own environment; returns (short hash, its python)."""
+    top = Path(subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True,
+                              check=True, cwd=Path(__file__).parent).stdout.strip())
+    tree, venv = folder / "tree", folder / "venv"
+    subprocess.run(["git", "-C", str(top), "worktree", "add", "--detach", "--quiet", str(tree), rev], check=True)
+    short = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True,
+                           text=True, check=True).stdout.strip()
+    subprocess.run(["uv", "sync", "--quiet", "--frozen", "--no-dev", "--project", str(tree)], check=True,
+                   env={**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv)})
+    return short, venv / "bin" / "python"
+
+
+def against(rev: str, sizes: list[int], warmup: int, steps: int, rounds: int) -> None:
+    """Time the numba engine of this tree and of `rev` side by side; print the ratio per size."""
+    here_tree = Path(__file__).resolve().parent.parent
+    here = subprocess.run(["git", "-C", str(here_tree), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(here_tree), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    folder = Path(tempfile.mkdtemp(prefix="leadsim-against-"))
+    try:
+        short, rev_python = checkout(rev, folder)
+        sides = {"this": (sys.executable, str(here_tree)), "rev": (str(rev_python), str(folder / "tree"))}
+        print(f"this tree: {here}{' + uncommitted changes' if dirty else ''};  {rev} = {short}")
+        print(f"numba engine, defaults (distributed, flat); {warmup} warm-up + {steps} timed steps; "
+              f"{rounds} alternating rounds, each run a fresh process")
+        for side, (python, cwd) in sides.items():  # compile (a new worktree has no cache) or load, untimed
+            out = in_fresh_process(["--one", "numba", "200", "--warmup", "1", "--steps", "1"], python=python, cwd=cwd)
+            print(f"{side + ':':5s} sim from {out['sim']}")
+        print(f"\n{'members':>10s} {'this: member-steps/s':>21s} {short + ': member-steps/s':>21s} "
+              f"{'this / ' + short:>12s}   (each round's this / rev)")
+        for n in sizes:
+            rate = {side: [] for side in sides}
+            for r in range(rounds):
+                for side in (("this", "rev") if r % 2 == 0 else ("rev", "this")):
+                    python, cwd = sides[side]
+                    out = in_fresh_process(["--one", "numba", str(n), "--warmup", str(warmup), "--steps", str(steps)],
+                                           python=python, cwd=cwd)
+                    rate[side].append(out["member_steps_per_s"])
+            this, other = statistics.median(rate["this"]), statistics.median(rate["rev"])
+            each = " ".join(f"{a / b:.2f}" for a, b in zip(rate["this"], rate["rev"]))
+            print(f"{n:>10,d} {this:>21.3g} {other:>21.3g} {this / other:>12.3f}   ({each})", flush=True)
+    finally:
+        if (folder / "tree").exists():
+            subprocess.run(["git", "-C", str(here_tree), "worktree", "remove", "--force", str(folder / "tree")],
+                           check=False)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def first_step(engine: str) -> dict:
@@ -70,6 +135,9 @@ def main() -> None:
     p.add_argument("--sizes", nargs="+", type=int, help="time these sizes only (in this process)")
     p.add_argument("--warmup", type=int, default=60)
     p.add_argument("--steps", type=int, default=40)
+    p.add_argument("--against", metavar="REV", help="time the numba engine of this tree and of git revision "
+                   "REV side by side (default sizes 1,000 and 10,000) and print their ratio")
+    p.add_argument("--rounds", type=int, default=3, help="with --against: alternating rounds per size")
     p.add_argument("--one", nargs=2, metavar=("ENGINE", "MEMBERS"), help=argparse.SUPPRESS)
     p.add_argument("--first-step", metavar="ENGINE", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -78,6 +146,15 @@ def main() -> None:
         return
     if args.first_step:
         print(json.dumps(first_step(args.first_step)))
+        return
+    if args.against:
+        if args.engines and args.engines != ["numba"]:
+            p.error("--against times the numba engine only")
+        known = subprocess.run(["git", "-C", str(Path(__file__).parent), "rev-parse", "--verify", "--quiet",
+                                f"{args.against}^{{commit}}"], capture_output=True)
+        if known.returncode:
+            p.error(f"--against: {args.against!r} is not a git revision of this repository")
+        against(args.against, args.sizes or [1_000, 10_000], args.warmup, args.steps, args.rounds)
         return
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
