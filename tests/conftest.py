@@ -6,6 +6,7 @@ runs in well under two minutes on two cores.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -160,6 +161,26 @@ def check_observables(model) -> None:
     assert row["leadership_gini"] == pytest.approx(gini(s.led_count[: s.n]), abs=1e-12)
     assert row["distinct_leads"] == int((s.led_count[: s.n] > 0).sum())
     assert row["tie_count"] == int((s.tie_nbr >= 0).sum()) // 2
+
+
+# ----- real-browser tests: Debian's chromium, driven by Playwright --------------------------------
+CHROMIUM = os.environ.get("LEADSIM_CHROMIUM", "/usr/bin/chromium")
+
+
+def require_chromium() -> None:
+    """Skip a browser test module where chromium is missing; under CI (whose .ci/run installs it)
+    a missing browser is an error, not a skip."""
+    if Path(CHROMIUM).exists():
+        return
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium before the tests")
+    pytest.skip(f"no browser at {CHROMIUM} (apt-get install -y chromium)", allow_module_level=True)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    """pytest-playwright's browser: Debian's chromium, as `playwright install` cannot download one here."""
+    return {"executable_path": CHROMIUM, "args": ["--no-sandbox"]}
 
 
 def leadsim_command(name: str = "leadsim") -> list[str]:

@@ -16,10 +16,10 @@ import random
 from pathlib import Path
 
 import pytest
+from conftest import require_chromium
 
 from sim.room.client import Bot, Served, round_latencies
 
-CHROMIUM = os.environ.get("LEADSIM_CHROMIUM", "/usr/bin/chromium")
 IMG = Path(__file__).resolve().parents[1] / "docs" / "img"
 SHOTS = {name: IMG / f"room-{name}.png" for name in ("console", "participant", "debrief")}
 UPDATE = os.environ.get("LEADSIM_UPDATE_SCREENSHOT") == "1"
@@ -34,16 +34,7 @@ CLICK_ONE = """({round, pick}) => {
   return true;
 }"""
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium before the tests")
-    pytest.skip(f"no browser at {CHROMIUM} (apt-get install -y chromium)", allow_module_level=True)
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args():
-    """pytest-playwright's browser: Debian's chromium, as `playwright install` cannot download one here."""
-    return {"executable_path": CHROMIUM, "args": ["--no-sandbox"]}
+require_chromium()
 
 
 def offline_page(browser, base: str, viewport: dict, outside: list, failed: list):

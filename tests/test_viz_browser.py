@@ -18,22 +18,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import require_chromium
 
-CHROMIUM = os.environ.get("LEADSIM_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "img" / "page.png"
 LOAD_TIMEOUT = 90_000  # ms; the first page of a fresh machine waits for compiled kernels
 TIMEOUT = 20_000
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium before the tests")
-    pytest.skip(f"no browser at {CHROMIUM} (apt-get install -y chromium)", allow_module_level=True)
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args():
-    """pytest-playwright's browser: Debian's chromium, as `playwright install` cannot download one here."""
-    return {"executable_path": CHROMIUM, "args": ["--no-sandbox"]}
+require_chromium()
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ import pandas as pd
 from test_viz_browser import (  # noqa: F401 - pytest fixtures, used by name
     LOAD_TIMEOUT,
     app,
-    browser_type_launch_args,
     choose,
     context,
     header_step,

@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
-from pathlib import Path
-
-import yaml
 
 from .. import scenarios as presets
+from ..config import env_preset
 from ..scenarios import Scenario
 
 log = logging.getLogger("leadsim.viz")
-
-ENV_DIR = Path(__file__).resolve().parents[2] / "configs" / "env"
 
 # (menu name, configs/env file, title, description): markets that any organisation can face
 MARKETS = (
@@ -30,19 +26,12 @@ MARKETS = (
 )
 
 
-def _env_preset(stem: str) -> dict:
-    """The plain keys of configs/env/<stem>.yaml (its Hydra defaults list is the default env)."""
-    path = ENV_DIR / f"{stem}.yaml"
-    raw = yaml.safe_load(path.read_text()) if path.is_file() else {}
-    return {k: v for k, v in (raw or {}).items() if k != "defaults"}
-
-
 @lru_cache(maxsize=1)
 def menu() -> tuple[Scenario, ...]:
     """Every scenario the page offers, in menu order. Presets that fail to load are left out
     (sim.scenarios raises for an invalid preset; the page must still open)."""
     items = [Scenario(name=name, title=title, description=text, predict="", watch="",
-                      params={"env": _env_preset(stem)} if stem != "default" else {})
+                      params={"env": env_preset(stem)} if stem != "default" else {})
              for name, stem, title, text in MARKETS]
     for name in presets.names():
         try:
