@@ -253,8 +253,8 @@ def test_joining_or_stepping_up_when_exhausted_is_refused():
     assert (entry["status"], entry["reason"]) == ("refused", f"member {i} has too little energy to take on work")
     assert model.view(i)["invitations"] == [] and model.view(i)["can_step_up"] is False
     open_ids = [int(model.state.task_id[t]) for t in range(model.state.n_tasks) if model.state.task_status[t] == OPEN]
-    if open_ids:
-        assert model.decide(i, "step_up", open_ids[0])["reason"] == f"member {i} has too little energy to take on work"
+    assert open_ids, "the busy organisation has open work to step up for"
+    assert model.decide(i, "step_up", open_ids[0])["reason"] == f"member {i} has too little energy to take on work"
 
 
 @pytest.mark.parametrize("regime", ["heroic", "hierarchical", "distributed"])
