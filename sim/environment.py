@@ -77,38 +77,39 @@ def draw_task(seed, tid, demand, complexity, work_mean, value_mean, req_out):
 
 
 @njit(cache=True)
-def spawn_tasks(seed, step, count, first_slot, first_id, demand, present_ids, complexity, work_mean,
-                value_mean, patience, task_id, task_status, origin, req, req_version, work, value, born, deadline):
+def spawn_tasks(T, seed, step, count, first_slot, first_id, demand, present_ids, complexity, work_mean, value_mean,
+                patience):
     """Write `count` newborn tasks into slots first_slot.. and return the value that arrived."""
     arrived = 0.0
     for j in range(count):
         t = first_slot + j
         tid = first_id + j
-        w, v = draw_task(seed, tid, demand, complexity, work_mean, value_mean, req[t])
-        task_id[t] = tid
-        task_status[t] = OPEN
-        origin[t] = present_ids[int(uniform(seed, 0, TASK, tid, F_ORIGIN) * present_ids.shape[0])]
-        req_version[t] = 0
-        work[t] = w
-        value[t] = v
-        born[t] = step
-        deadline[t] = step + patience
+        w, v = draw_task(seed, tid, demand, complexity, work_mean, value_mean, T.req[t])
+        T.task_id[t] = tid
+        T.status[t] = OPEN
+        T.origin[t] = present_ids[int(uniform(seed, 0, TASK, tid, F_ORIGIN) * present_ids.shape[0])]
+        T.req_version[t] = 0
+        T.work[t] = w
+        T.value[t] = v
+        T.born[t] = step
+        T.deadline[t] = step + patience
+        T.radius[t] = 1  # the origin and its neighbours hear of it at birth
         arrived += v
     return arrived
 
 
 @njit(cache=True)
-def change_work(seed, step, n_tasks, turbulence, demand, task_id, task_status, req, req_version):
+def change_work(T, seed, step, n_tasks, turbulence, demand):
     """Turbulence: each live task may swap one of its domains for a missing one, drawn by demand.
     Drawn per (task, step) whether or not anyone works on it, so the path is regime-free."""
     K = demand.shape[0]
     for t in range(n_tasks):
-        if task_status[t] != OPEN and task_status[t] != ACTIVE:
+        if T.status[t] != OPEN and T.status[t] != ACTIVE:
             continue
-        tid = task_id[t]
+        tid = T.task_id[t]
         if uniform(seed, step, TURBULENCE, tid, 0) >= turbulence:
             continue
-        has = req[t] > 0.0
+        has = T.req[t] > 0.0
         n_has = has.sum()
         if n_has == K:
             continue
@@ -121,9 +122,9 @@ def change_work(seed, step, n_tasks, turbulence, demand, task_id, task_status, r
                     break
                 pick -= 1
         add = _pick_weighted(demand, ~has, uniform(seed, step, TURBULENCE, tid, 2))
-        req[t, add] = req[t, drop]
-        req[t, drop] = 0.0
-        req_version[t] += 1
+        T.req[t, add] = T.req[t, drop]
+        T.req[t, drop] = 0.0
+        T.req_version[t] += 1
 
 
 def advance(state) -> tuple[int, float]:
@@ -131,18 +132,13 @@ def advance(state) -> tuple[int, float]:
     Returns (tasks arrived, value arrived)."""
     env, s, step = state.cfg.env, state.seed, state.step
     move_demand(s, step, state.demand, env.drift, env.shock_rate)
-    change_work(s, step, state.n_tasks, env.turbulence, state.demand, state.task_id, state.task_status,
-                state.req, state.req_version)
+    change_work(state.tasks(), s, step, state.n_tasks, env.turbulence, state.demand)
     count = rng.poisson(s, step, ARRIVALS, env.task_rate * state.n0)
     if count == 0 or len(state.present_ids) == 0:
         return 0, 0.0
     state.ensure_task_capacity(count)
-    arrived = spawn_tasks(s, step, count, state.n_tasks, state.next_task_id, state.demand, state.present_ids,
-                          float(env.complexity), env.work_mean, env.value_mean, env.patience,
-                          state.task_id, state.task_status, state.origin, state.req, state.req_version,
-                          state.work, state.value, state.born, state.deadline)
-    new = slice(state.n_tasks, state.n_tasks + count)
-    state.radius[new] = 1  # the origin and its neighbours hear of it at birth
+    arrived = spawn_tasks(state.tasks(), s, step, count, state.n_tasks, state.next_task_id, state.demand,
+                          state.present_ids, float(env.complexity), env.work_mean, env.value_mean, env.patience)
     state.n_tasks += count
     state.next_task_id += count
     return count, arrived

@@ -86,8 +86,7 @@ def leader_leaves(state, leader: int = 0) -> None:
 
 
 def _leave(s, i: int, t: int) -> None:
-    leave_team(i, t, s.task_of, s.role_lead, s.team, s.team_size, s.lead, s.task_status, s.chosen, s.decider,
-               s.radius, s.report, s.report_kind, s.report_at, s.report_to, s.req, s.req_reported, s.skill, s.gone)
+    leave_team(s.members(), s.tasks(), i, t)
 
 
 def succeed(s, leader: int = 0) -> None:
@@ -128,8 +127,7 @@ def switch_regime(s, name: str) -> None:
 
 def announce(s, t: int) -> None:
     """Start a new-task report at the task's origin, heading to the regime's decider."""
-    send_report(t, NEW_TASK, s.origin[t], s.regime, s.top, s.parent, s.has_reports, s.gone, s.report,
-                s.report_kind, s.report_at, s.report_to, s.req, s.req_reported)
+    send_report(s.members(), s.tasks(), t, NEW_TASK, s.origin[t], s.regime, s.top)
 
 
 def apply(state, event: Event) -> None:

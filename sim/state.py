@@ -5,6 +5,8 @@ Both engines read and write this state; a member or a task is an index into it.
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from . import org, rng
@@ -23,6 +25,16 @@ HEROIC, HIERARCHICAL, DISTRIBUTED, HYBRID = 0, 1, 2, 3
 assert [REGIME_CODES[name] for name in ("heroic", "hierarchical", "distributed", "hybrid")] == [0, 1, 2, 3]
 # Tie rows keep spare slots so that new ties rarely force a rebuild
 TIE_SLACK = 4
+
+# The state's arrays grouped into three records, which the rules and the compiled kernels take:
+# a reader sees which part of the state a rule touches (M.energy, G.trust, T.team). The fields
+# are the arrays themselves, not copies; a record is remade whenever arrays are reallocated.
+Members = namedtuple("Members", "skill energy autonomy task_of role_lead recover_until gone led_count done_count "
+                                "initiated parent has_reports tin tout order present_ids")
+Ties = namedtuple("Ties", "start count nbr trust base")
+Tasks = namedtuple("Tasks", "task_id status origin req req_version work value born deadline started lead chosen "
+                            "decider team team_size radius invite_radius report report_kind report_at report_to "
+                            "req_reported restaff_version restaff_sent progressed")
 
 
 class State:
@@ -71,6 +83,20 @@ class State:
         energy = 0.8 + 0.2 * gen.random(n)
         autonomy = np.clip(c.autonomy0 + c.autonomy_spread * (2 * gen.random(n) - 1), 0.0, 1.0)
         return skill * skill_scale, energy, autonomy
+
+    def members(self) -> Members:
+        return Members(self.skill, self.energy, self.autonomy, self.task_of, self.role_lead, self.recover_until,
+                       self.gone, self.led_count, self.done_count, self.initiated, self.parent, self.has_reports,
+                       self.tin, self.tout, self.order, self.present_ids)
+
+    def ties(self) -> Ties:
+        return Ties(self.tie_start, self.tie_count, self.tie_nbr, self.tie_trust, self.tie_base)
+
+    def tasks(self) -> Tasks:
+        return Tasks(self.task_id, self.task_status, self.origin, self.req, self.req_version, self.work, self.value,
+                     self.born, self.deadline, self.started, self.lead, self.chosen, self.decider, self.team,
+                     self.team_size, self.radius, self.invite_radius, self.report, self.report_kind, self.report_at,
+                     self.report_to, self.req_reported, self.restaff_version, self.restaff_sent, self.progressed)
 
     def present(self) -> np.ndarray:
         return np.flatnonzero(~self.gone[: self.n])

@@ -83,53 +83,52 @@ def report_destination(regime, origin, top, parent, has_reports):
 
 
 @njit(cache=True)
-def leave_team(i, t, task_of, role_lead, team, team_size, lead, task_status, chosen, decider,
-               radius, report, report_kind, report_at, report_to, req, req_reported, skill, gone):
+def leave_team(M, T, i, t):
     """Member i leaves task t's team (burnout or departure). The best-fit member left takes over a
     lead's role; an emptied task returns to open, or to its decider's inbox if it was appointed."""
-    size = team_size[t]
+    size = T.team_size[t]
     w = 0
     for a in range(size):
-        if team[t, a] != i:
-            team[t, w] = team[t, a]
+        if T.team[t, a] != i:
+            T.team[t, w] = T.team[t, a]
             w += 1
     for a in range(w, size):
-        team[t, a] = -1
-    team_size[t] = w
-    task_of[i] = -1
-    role_lead[i] = False
+        T.team[t, a] = -1
+    T.team_size[t] = w
+    M.task_of[i] = -1
+    M.role_lead[i] = False
     if w == 0:
-        lead[t] = -1
-        task_status[t] = OPEN
-        radius[t] = 1
-        if chosen[t] or decider[t] < 0 or gone[decider[t]]:
-            report[t] = NO_REPORT
+        T.lead[t] = -1
+        T.status[t] = OPEN
+        T.radius[t] = 1
+        d = T.decider[t]
+        if T.chosen[t] or d < 0 or M.gone[d]:
+            T.report[t] = NO_REPORT
         else:
-            report[t] = IN_INBOX
-            report_kind[t] = NEW_TASK
-            report_at[t] = decider[t]
-            report_to[t] = decider[t]
-            req_reported[t, :] = req[t, :]
-    elif lead[t] == i:
-        new_lead = best_fit_member(req[t], team[t], w, skill)
-        lead[t] = new_lead
-        role_lead[new_lead] = True
+            T.report[t] = IN_INBOX
+            T.report_kind[t] = NEW_TASK
+            T.report_at[t] = d
+            T.report_to[t] = d
+            T.req_reported[t, :] = T.req[t, :]
+    elif T.lead[t] == i:
+        new_lead = best_fit_member(T.req[t], T.team[t], w, M.skill)
+        T.lead[t] = new_lead
+        M.role_lead[new_lead] = True
 
 
 @njit(cache=True)
-def send_report(t, kind, sender, regime, top, parent, has_reports, gone, report, report_kind, report_at,
-                report_to, req, req_reported):
+def send_report(M, T, t, kind, sender, regime, top):
     """A report about task t leaves `sender` for the regime's decider, describing the work as it
     is now. With nobody to receive it (a vacant top post), it is lost at once."""
-    dest = report_destination(regime, sender, top, parent, has_reports)
-    if dest < 0 or gone[dest]:
-        report[t] = NO_REPORT
+    dest = report_destination(regime, sender, top, M.parent, M.has_reports)
+    if dest < 0 or M.gone[dest]:
+        T.report[t] = NO_REPORT
         return
-    report[t] = IN_TRANSIT
-    report_kind[t] = kind
-    report_at[t] = sender
-    report_to[t] = dest
-    req_reported[t, :] = req[t, :]
+    T.report[t] = IN_TRANSIT
+    T.report_kind[t] = kind
+    T.report_at[t] = sender
+    T.report_to[t] = dest
+    T.req_reported[t, :] = T.req[t, :]
 
 
 @njit(cache=True)
@@ -172,37 +171,35 @@ def support(i, available, tie_start, tie_count, tie_nbr, tie_trust):
 
 
 @njit(cache=True)
-def wants_restaffing(t, step, status, chosen, report, req, req_version, team, team_size, skill, restaff_below,
-                     restaff_version, restaff_sent, restaff_retry, team_max):
+def wants_restaffing(M, T, t, step, restaff_below, restaff_retry, team_max):
     """An appointed lead whose team no longer covers the work, and has room, asks for help, but
     not again until the work changes or `restaff_retry` steps pass."""
-    if status[t] != ACTIVE or chosen[t] or report[t] != NO_REPORT or team_size[t] >= team_max:
+    if T.status[t] != ACTIVE or T.chosen[t] or T.report[t] != NO_REPORT or T.team_size[t] >= team_max:
         return False
-    if coverage(req[t], team[t], team_size[t], skill) >= restaff_below:
+    if coverage(T.req[t], T.team[t], T.team_size[t], M.skill) >= restaff_below:
         return False
-    return req_version[t] != restaff_version[t] or step - restaff_sent[t] >= restaff_retry
+    return T.req_version[t] != T.restaff_version[t] or step - T.restaff_sent[t] >= restaff_retry
 
 
 @njit(cache=True)
-def start_task(t, lead, chosen, decider, step, max_radius, status, lead_of, chosen_of, decider_of, team, team_size,
-               task_of, role_lead, led_count, invite_radius, report, started):
+def start_task(M, T, t, lead, chosen, decider, step, max_radius):
     """Task t becomes active with `lead` alone on its team (chosen: self-organised). Returns True
     when this is the task's first start, which is counted once: in the tally, in the lead's
     `led_count` and (by the engines) in the initiator's `initiated`. A task that starts again
     after its team emptied (burnout) is taken over, as a successor lead takes over a team, and is
     not counted twice."""
-    status[t] = ACTIVE
-    lead_of[t] = lead
-    chosen_of[t] = chosen
-    decider_of[t] = decider
-    team[t, 0] = lead
-    team_size[t] = 1
-    task_of[lead] = t
-    role_lead[lead] = True
-    invite_radius[t] = min(2, max_radius)
-    report[t] = NO_REPORT
-    if started[t] >= 0:
+    T.status[t] = ACTIVE
+    T.lead[t] = lead
+    T.chosen[t] = chosen
+    T.decider[t] = decider
+    T.team[t, 0] = lead
+    T.team_size[t] = 1
+    M.task_of[lead] = t
+    M.role_lead[lead] = True
+    T.invite_radius[t] = min(2, max_radius)
+    T.report[t] = NO_REPORT
+    if T.started[t] >= 0:
         return False
-    started[t] = step
-    led_count[lead] += 1
+    T.started[t] = step
+    M.led_count[lead] += 1
     return True

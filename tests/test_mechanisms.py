@@ -18,8 +18,7 @@ from sim.teams import leave_team
 
 def leave(s, i: int, t: int) -> None:
     """Member i leaves task t through the model's own rule (as burnout or departure would)."""
-    leave_team(i, t, s.task_of, s.role_lead, s.team, s.team_size, s.lead, s.task_status, s.chosen, s.decider,
-               s.radius, s.report, s.report_kind, s.report_at, s.report_to, s.req, s.req_reported, s.skill, s.gone)
+    leave_team(s.members(), s.tasks(), i, t)
 
 
 def first_step_with_starts(regime="distributed", after=3, **kw) -> int:

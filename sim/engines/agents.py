@@ -97,14 +97,12 @@ class AgentsEngine:
 
     def send(self, t: int, kind: int, sender: int) -> None:
         s = self.state
-        send_report(t, kind, sender, s.regime, s.top, s.parent, s.has_reports, s.gone, s.report, s.report_kind,
-                    s.report_at, s.report_to, s.req, s.req_reported)
+        send_report(s.members(), s.tasks(), t, kind, sender, s.regime, s.top)
 
     def needs_restaffing(self, t: int) -> bool:
         s, rc = self.state, self.cfg.regime
-        return wants_restaffing(t, s.step, s.task_status, s.chosen, s.report, s.req, s.req_version, s.team,
-                                s.team_size, s.skill, rc.restaff_below, s.restaff_version, s.restaff_sent,
-                                rc.restaff_retry, self.cfg.member.team_max)
+        return wants_restaffing(s.members(), s.tasks(), t, s.step, rc.restaff_below, rc.restaff_retry,
+                                self.cfg.member.team_max)
 
     def move_report(self, t: int) -> None:
         """One hop up the reporting lines; each hop may lose the report (information filtering)."""
@@ -149,9 +147,7 @@ class AgentsEngine:
     def start_task(self, t: int, lead: int, chosen: bool, decider: int, tally: Tally) -> bool:
         """Start task t; True on its first start, the only one counted."""
         s = self.state
-        first = start_task(t, lead, chosen, decider, s.step, self.cfg.regime.max_radius, s.task_status, s.lead,
-                           s.chosen, s.decider, s.team, s.team_size, s.task_of, s.role_lead, s.led_count,
-                           s.invite_radius, s.report, s.started)
+        first = start_task(s.members(), s.tasks(), t, lead, chosen, decider, s.step, self.cfg.regime.max_radius)
         if first:
             tally["started"] += 1
             tally["started_chosen"] += int(chosen)
@@ -364,9 +360,7 @@ class AgentsEngine:
                 s.recover_until[i] = s.step + 1 + m.burnout_steps
                 t = s.task_of[i]
                 if t >= 0:
-                    leave_team(i, t, s.task_of, s.role_lead, s.team, s.team_size, s.lead, s.task_status, s.chosen,
-                               s.decider, s.radius, s.report, s.report_kind, s.report_at, s.report_to, s.req,
-                               s.req_reported, s.skill, s.gone)
+                    leave_team(s.members(), s.tasks(), i, t)
         s.burnout_days += int((s.step < s.recover_until[: s.n])[s.present_ids].sum())
 
     def strengthen(self, a: int, b: int, omega: float) -> bool:

@@ -32,12 +32,6 @@ TALLY_KEYS = Tally.KEYS
  T_WAIT_N, T_CYCLE_SUM, T_CYCLE_N, T_DECISIONS, T_ESCALATIONS, T_RESTAFFS, T_RESTAFF_REQUESTS,
  T_CENTRAL_ARRIVALS) = range(len(TALLY_KEYS))
 
-Members = namedtuple("Members", "skill energy autonomy task_of role_lead recover_until gone led_count done_count "
-                                "initiated parent has_reports tin tout order present_ids")
-Ties = namedtuple("Ties", "start count nbr trust base")
-Tasks = namedtuple("Tasks", "task_id status origin req req_version work value born deadline started lead chosen "
-                            "decider team team_size radius invite_radius report report_kind report_at report_to "
-                            "req_reported restaff_version restaff_sent progressed")
 Params = namedtuple("Params", "seed step regime centralisation top n_tasks energy_min max_radius report_loss "
                               "restaff_below "
                               "restaff_retry decisions_per_step team_max coverage_target purpose value_mean "
@@ -108,8 +102,7 @@ def _path_trust(G, source, radius, mark, stamp, layer_mark, value, queue):
 @njit(cache=True)
 def _start_task(M, T, P, t, lead, chosen, decider, tally):
     """Start task t; True on its first start, the only one counted."""
-    first = start_task(t, lead, chosen, decider, P.step, P.max_radius, T.status, T.lead, T.chosen, T.decider, T.team,
-                       T.team_size, M.task_of, M.role_lead, M.led_count, T.invite_radius, T.report, T.started)
+    first = start_task(M, T, t, lead, chosen, decider, P.step, P.max_radius)
     if first:
         tally[T_STARTED] += 1
         if chosen:
@@ -134,8 +127,7 @@ def _add_to_team(M, T, t, i):
 
 @njit(cache=True)
 def _send(M, T, P, t, kind, sender):
-    send_report(t, kind, sender, P.regime, P.top, M.parent, M.has_reports, M.gone, T.report, T.report_kind,
-                T.report_at, T.report_to, T.req, T.req_reported)
+    send_report(M, T, t, kind, sender, P.regime, P.top)
 
 
 # ----- phase 2: who hears of a task -----------------------------------------------------------
@@ -151,9 +143,7 @@ def spread_word(M, T, P, tally):
             if _is_central(T, P, t):  # hybrid: only the tasks the dial gives the managers are reported
                 _send(M, T, P, t, NEW_TASK, T.origin[t])
                 tally[T_CENTRAL_ARRIVALS] += 1
-        elif wants_restaffing(t, P.step, T.status, T.chosen, T.report, T.req, T.req_version, T.team, T.team_size,
-                              M.skill, P.restaff_below, T.restaff_version, T.restaff_sent, P.restaff_retry,
-                              P.team_max):
+        elif wants_restaffing(M, T, t, P.step, P.restaff_below, P.restaff_retry, P.team_max):
             _send(M, T, P, t, RESTAFF, T.lead[t])
             tally[T_RESTAFF_REQUESTS] += 1
             T.restaff_version[t] = T.req_version[t]
@@ -559,9 +549,7 @@ def burn_out(M, T, P):
             M.recover_until[i] = P.step + 1 + P.burnout_steps
             t = M.task_of[i]
             if t >= 0:
-                leave_team(i, t, M.task_of, M.role_lead, T.team, T.team_size, T.lead, T.status, T.chosen,
-                           T.decider, T.radius, T.report, T.report_kind, T.report_at, T.report_to, T.req,
-                           T.req_reported, M.skill, M.gone)
+                leave_team(M, T, i, t)
     recovering = 0
     for i in M.present_ids:
         if P.step < M.recover_until[i]:
@@ -609,13 +597,7 @@ class NumbaEngine:
 
     def _pack(self):
         s, c = self.state, self.cfg
-        M = Members(s.skill, s.energy, s.autonomy, s.task_of, s.role_lead, s.recover_until, s.gone, s.led_count,
-                    s.done_count, s.initiated, s.parent, s.has_reports, s.tin, s.tout, s.order, s.present_ids)
-        G = Ties(s.tie_start, s.tie_count, s.tie_nbr, s.tie_trust, s.tie_base)
-        T = Tasks(s.task_id, s.task_status, s.origin, s.req, s.req_version, s.work, s.value, s.born, s.deadline,
-                  s.started, s.lead, s.chosen, s.decider, s.team, s.team_size, s.radius, s.invite_radius, s.report,
-                  s.report_kind, s.report_at, s.report_to, s.req_reported, s.restaff_version, s.restaff_sent,
-                  s.progressed)
+        M, G, T = s.members(), s.ties(), s.tasks()
         m, r, cu, e = c.member, c.regime, c.culture, c.env
         P = Params(s.seed, s.step, s.regime, r.centralisation, s.top, s.n_tasks, m.energy_min, r.max_radius, r.report_loss,
                    r.restaff_below, r.restaff_retry, r.decisions_per_step, m.team_max, m.coverage_target,
