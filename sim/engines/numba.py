@@ -12,7 +12,7 @@ import time
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
+from numba import get_num_threads, njit, prange
 
 from .. import environment, events
 from ..observe import Tally
@@ -39,6 +39,13 @@ Params = namedtuple("Params", "seed step regime centralisation top n_tasks energ
                               "self_org_overhead procedures mu cost_work cost_lead recovery cost_decide "
                               "cost_oversee eta eta_peer forget zeta omega fade p_new_tie burnout burnout_steps")
 
+# Per-thread scratch for the searches, one row per thread: a search's visited marks (stamped,
+# so that rows need no clearing), its queue and path trusts, and each member's best task so far.
+Scratch = namedtuple("Scratch", "stamp mark layer_mark value queue best_task best_score")
+# Each recruiting team's candidates, found in parallel before the teams ask in turn.
+Candidates = namedtuple("Candidates", "ids fits trusts count")
+CANDIDATES_KEPT = 32  # per team; a longer list (rare) is searched again at the team's turn
+
 
 # ----- helpers -----------------------------------------------------------------------------
 @njit(cache=True)
@@ -49,19 +56,22 @@ def _availability(M, step, energy_min, out):
 
 
 @njit(cache=True)
-def _within(G, source, radius, mark, stamp, queue):
-    """Breadth-first: members within `radius` ties of source, written to queue; returns count."""
+def _within(G, source, radius, mark, stamp, queue, wanted):
+    """Breadth-first: members within `radius` ties of source, written to queue; returns count.
+    Members of the outermost layer are kept only where wanted[i] != 0 (the caller wants only
+    those: nobody is reached through them)."""
     mark[source] = stamp
     queue[0] = source
     head, tail = 0, 1
-    for _ in range(radius):
+    for layer in range(radius):
+        outermost = layer == radius - 1
         end = tail
         while head < end:
             v = queue[head]
             head += 1
             for p in range(G.start[v], G.start[v] + G.count[v]):
                 w = G.nbr[p]
-                if mark[w] != stamp:
+                if mark[w] != stamp and not (outermost and wanted[w] == 0.0):
                     mark[w] = stamp
                     queue[tail] = w
                     tail += 1
@@ -69,14 +79,15 @@ def _within(G, source, radius, mark, stamp, queue):
 
 
 @njit(cache=True)
-def _path_trust(G, source, radius, mark, stamp, layer_mark, value, queue):
+def _path_trust(G, source, radius, mark, stamp, layer_mark, value, queue, wanted):
     """Members within `radius` hops (in queue[:count]) with the best product of trusts along
-    a shortest path (in value[])."""
+    a shortest path (in value[]). As in _within, the outermost layer keeps only the wanted."""
     mark[source] = stamp
     value[source] = 1.0
     queue[0] = source
     head, tail = 0, 1
-    for _ in range(radius):
+    for layer in range(radius):
+        outermost = layer == radius - 1
         end = tail
         start_layer = tail
         while head < end:
@@ -84,7 +95,7 @@ def _path_trust(G, source, radius, mark, stamp, layer_mark, value, queue):
             head += 1
             for p in range(G.start[v], G.start[v] + G.count[v]):
                 w = G.nbr[p]
-                if mark[w] == stamp:
+                if mark[w] == stamp or (outermost and wanted[w] == 0.0):
                     continue
                 product = value[v] * G.trust[p]
                 if layer_mark[w] != stamp:
@@ -164,34 +175,79 @@ def spread_word(M, T, P, tally):
 
 
 # ----- phases 3-4, distributed: claims and granting ----------------------------------------
+@njit(cache=True, parallel=True)
+def _readiness(M, G, P, available, ready):
+    """Each available member's readiness (energy and support) for this step's claims."""
+    for i in prange(available.shape[0]):
+        if available[i] != 0.0:
+            ready[i] = readiness(M.energy[i], support(i, available, G.start, G.count, G.nbr, G.trust),
+                                 P.w_energy, P.w_support)
+
+
+@njit(cache=True, parallel=True)
+def _best_tasks(M, G, T, P, open_tasks, available, ready, S):
+    """Each available member's best open task among those it can see: the highest score, and
+    among equal scores the oldest task (lowest slot). The open tasks are dealt in turn to the rows
+    of the scratch S (one row per thread); each row keeps its own best per member, and the rows
+    are merged by the same rule. The rule is a total order, so the result is the same for any
+    number of rows and threads."""
+    # Inside prange numba may lose a write to an array taken from a record (s.a[r] = x; numba
+    # 0.68), so each row's work is one call of a plain kernel, given its arrays.
+    rows = S.stamp.shape[0]
+    for r in prange(rows):
+        _best_tasks_of_row(M, G, T, P, open_tasks, available, ready, r, rows, S.stamp[r:r + 1], S.mark[r], S.queue[r],
+                           S.best_task[r], S.best_score[r])
+    _merge_rows(S.best_task, S.best_score)
+
+
 @njit(cache=True)
-def claim_and_grant(M, G, T, P, D, tally, available, mark, stamp, queue, best_task, best_score, claim_lead,
-                    claim_fit):
-    """D: participants' decisions as Orders (sim/players.py); D.claim[i] replaces member i's
-    choice of task and its claim draw."""
-    n = available.shape[0]
-    _availability(M, P.step, P.energy_min, available)
-    best_task[:n] = -1
-    best_score[:n] = -1.0
-    ready = np.full(n, np.nan)  # each member's readiness, computed when it first sees a task
-    for t in range(P.n_tasks):  # birth order: a member's best task is the oldest among equals
-        if T.status[t] != OPEN or _is_central(T, P, t):
-            continue  # hybrid: a task the managers allocate is not open to self-selection
-        stamp += 1
-        count = _within(G, T.origin[t], T.radius[t], mark, stamp, queue)
+def _best_tasks_of_row(M, G, T, P, open_tasks, available, ready, r, rows, stamp, mark, queue, best_task,
+                       best_score):
+    """One row of _best_tasks: the open tasks r, r + rows, r + 2 rows, ..."""
+    best_task[:] = -1
+    best_score[:] = -1.0
+    for k in range(r, open_tasks.shape[0], rows):
+        t = open_tasks[k]
+        stamp[0] += 1
+        count = _within(G, T.origin[t], T.radius[t], mark, stamp[0], queue, available)
         for a in range(count):
             i = queue[a]
             if available[i] == 0.0:
                 continue
-            if np.isnan(ready[i]):
-                ready[i] = readiness(M.energy[i], support(i, available, G.start, G.count, G.nbr, G.trust),
-                                     P.w_energy, P.w_support)
             interest = uniform(P.seed, 0, INTEREST, T.task_id[t], i)
             b = benefit(P.purpose, T.value[t], P.value_mean, interest)
             score = task_score(b, fit(T.req[t], M.skill[i]), ready[i], P.w_benefit, P.w_fit)
             if score > best_score[i]:
                 best_score[i] = score
                 best_task[i] = t
+
+
+@njit(cache=True)
+def _merge_rows(best_task, best_score):
+    """Row 0 takes each member's best over all rows: highest score, then lowest task slot."""
+    for i in range(best_task.shape[1]):
+        for r in range(1, best_task.shape[0]):
+            t, score = best_task[r, i], best_score[r, i]
+            if t >= 0 and (score > best_score[0, i] or (score == best_score[0, i] and t < best_task[0, i])):
+                best_task[0, i] = t
+                best_score[0, i] = score
+
+
+@njit(cache=True)
+def claim_and_grant(M, G, T, P, D, tally, available, S, ready, claim_lead, claim_fit):
+    """D: participants' decisions as Orders (sim/players.py); D.claim[i] replaces member i's
+    choice of task and its claim draw. S: per-thread scratch (Scratch)."""
+    n = available.shape[0]
+    _availability(M, P.step, P.energy_min, available)
+    open_tasks = np.empty(P.n_tasks, dtype=np.int64)
+    n_open = 0
+    for t in range(P.n_tasks):  # birth order: a member's best task is the oldest among equals
+        if T.status[t] == OPEN and not _is_central(T, P, t):  # hybrid: the managers' tasks are not open to claims
+            open_tasks[n_open] = t
+            n_open += 1
+    _readiness(M, G, P, available, ready)
+    _best_tasks(M, G, T, P, open_tasks[:n_open], available, ready, S)
+    best_task, best_score = S.best_task[0], S.best_score[0]
     claim_lead[: P.n_tasks] = -1
     for i in range(n):  # lowest id first, so equal fits go to the lowest id
         t = D.claim[i]
@@ -212,7 +268,6 @@ def claim_and_grant(M, G, T, P, D, tally, available, mark, stamp, queue, best_ta
         lead = claim_lead[t]
         if lead >= 0 and _start_task(M, T, P, t, lead, True, -1, tally):
             M.initiated[lead] += 1
-    return stamp
 
 
 # ----- phases 3-4, central: decisions and appointments -------------------------------------
@@ -311,49 +366,104 @@ def decide(M, T, P, tally, available, pick, used):
 
 # ----- phase 5: self-organised teams recruit --------------------------------------------
 @njit(cache=True)
-def _sort_best_first(ids, fits, m):
-    """Order ids[:m] by fit, best first, ties by lowest id (insertion sort: lists are short)."""
+def _sort_best_first(ids, fits, trusts, m):
+    """Order the first m candidates by fit, best first, ties by lowest id (insertion sort:
+    lists are short). Each candidate's trust moves with it."""
     if m > 64:
         order = np.argsort(ids[:m], kind="mergesort")
-        ids[:m], fits[:m] = ids[:m][order], fits[:m][order]
+        ids[:m], fits[:m], trusts[:m] = ids[:m][order], fits[:m][order], trusts[:m][order]
         order = np.argsort(-fits[:m], kind="mergesort")  # stable: equal fits keep id order
-        ids[:m], fits[:m] = ids[:m][order], fits[:m][order]
+        ids[:m], fits[:m], trusts[:m] = ids[:m][order], fits[:m][order], trusts[:m][order]
         return
     for a in range(1, m):
-        i, f = ids[a], fits[a]
+        i, f, v = ids[a], fits[a], trusts[a]
         b = a - 1
         while b >= 0 and (fits[b] < f or (fits[b] == f and ids[b] > i)):
-            ids[b + 1], fits[b + 1] = ids[b], fits[b]
+            ids[b + 1], fits[b + 1], trusts[b + 1] = ids[b], fits[b], trusts[b]
             b -= 1
-        ids[b + 1], fits[b + 1] = i, f
+        ids[b + 1], fits[b + 1], trusts[b + 1] = i, f, v
 
 
 @njit(cache=True)
-def form_teams(M, G, T, P, D, available, mark, layer_mark, value, queue, stamp, cand, cand_fit):
+def _recruits(M, T, P, t):
+    """Task t's self-organised team is short of its coverage target and has room."""
+    if T.status[t] != ACTIVE or not T.chosen[t]:
+        return False  # appointed teams change only when their decider spends a decision
+    return T.team_size[t] < P.team_max and coverage(T.req[t], T.team[t], T.team_size[t], M.skill) < P.coverage_target
+
+
+@njit(cache=True)
+def _find_candidates(M, G, T, t, available, mark, stamp, layer_mark, value, queue, ids, fits, trusts):
+    """The available members within task t's invitation radius, best fit first (ties: lowest id),
+    with their trust in the lead; returns how many, writing at most ids.shape[0] of them."""
+    count = _path_trust(G, T.lead[t], T.invite_radius[t], mark, stamp, layer_mark, value, queue, available)
+    m = 0
+    for a in range(count):
+        i = queue[a]
+        if available[i] != 0.0:
+            if m < ids.shape[0]:
+                ids[m] = i
+                fits[m] = fit(T.req[t], M.skill[i])
+                trusts[m] = value[i]
+            m += 1
+    if m <= ids.shape[0]:
+        _sort_best_first(ids, fits, trusts, m)
+    return m
+
+
+@njit(cache=True, parallel=True)
+def _candidates(M, G, T, recruiting, available, S, C):
+    """Every recruiting team's candidates, against the availability at the start of the phase,
+    dealt to the threads' scratch rows in turn. A list longer than the buffer's width is not
+    kept (C.count > width) and is found again when its team's turn comes."""
+    rows = S.stamp.shape[0]
+    for r in prange(rows):  # one call per row: see _best_tasks
+        _candidates_of_row(M, G, T, recruiting, available, r, rows, S.stamp[r:r + 1], S.mark[r], S.layer_mark[r],
+                           S.value[r], S.queue[r], C)
+
+
+@njit(cache=True)
+def _candidates_of_row(M, G, T, recruiting, available, r, rows, stamp, mark, layer_mark, value, queue, C):
+    """One row of _candidates: the recruiting teams r, r + rows, r + 2 rows, ..."""
+    for k in range(r, recruiting.shape[0], rows):
+        stamp[0] += 1
+        C.count[k] = _find_candidates(M, G, T, recruiting[k], available, mark, stamp[0], layer_mark, value, queue,
+                                      C.ids[k], C.fits[k], C.trusts[k])
+
+
+@njit(cache=True)
+def form_teams(M, G, T, P, D, available, S, C):
     """D: participants' decisions as Orders (sim/players.py); they may answer an invitation instead
-    of the join draw."""
+    of the join draw. Teams recruit in birth order, each asking its candidates best fit first.
+    The searches run first, in parallel (_candidates); whoever an earlier team took in the
+    meantime is skipped, which leaves exactly the list a search at the team's turn would give,
+    because the order of a list does not depend on who else is in it."""
     _availability(M, P.step, P.energy_min, available)
+    recruiting = np.empty(P.n_tasks, dtype=np.int64)
+    n_rec = 0
     for t in range(P.n_tasks):
-        if T.status[t] != ACTIVE or not T.chosen[t]:
-            continue  # appointed teams change only when their decider spends a decision
-        if T.team_size[t] >= P.team_max or coverage(T.req[t], T.team[t], T.team_size[t], M.skill) >= P.coverage_target:
-            continue
-        stamp += 1
-        count = _path_trust(G, T.lead[t], T.invite_radius[t], mark, stamp, layer_mark, value, queue)
-        m = 0
-        for a in range(count):
-            i = queue[a]
-            if available[i] != 0.0:
-                cand[m] = i
-                cand_fit[m] = fit(T.req[t], M.skill[i])
-                m += 1
-        _sort_best_first(cand, cand_fit, m)
+        if _recruits(M, T, P, t):
+            recruiting[n_rec] = t
+            n_rec += 1
+    _candidates(M, G, T, recruiting[:n_rec], available, S, C)
+    width = C.ids.shape[1]
+    for k in range(n_rec):
+        t = recruiting[k]
+        m = C.count[k]
+        ids, fits, trusts = C.ids[k], C.fits[k], C.trusts[k]
+        if m > width:  # too many to keep: search again now, with the scratch's first row
+            ids, fits, trusts = np.empty(m, np.int64), np.empty(m), np.empty(m)
+            S.stamp[0] += 1
+            m = _find_candidates(M, G, T, t, available, S.mark[0], S.stamp[0], S.layer_mark[0], S.value[0],
+                                 S.queue[0], ids, fits, trusts)
         complete = False
         for a in range(m):
-            i = cand[a]
+            i = ids[a]
+            if available[i] == 0.0:
+                continue  # an earlier team took it
             answer = invitation_answer(t, D.join_with[i], D.decline_from[i])
             if answer == BY_RULE:
-                p = join_probability(P.contribution, value[i], M.autonomy[i], M.energy[i])
+                p = join_probability(P.contribution, trusts[a], M.autonomy[i], M.energy[i])
                 answer = ACCEPT if uniform(P.seed, T.req_version[t], JOIN, T.task_id[t], i) < p else DECLINE
             if answer == ACCEPT:
                 _add_to_team(M, T, t, i)
@@ -364,21 +474,21 @@ def form_teams(M, G, T, P, D, available, mark, layer_mark, value, queue, stamp, 
                     break
         if not complete:  # nobody nearer is left to ask
             T.invite_radius[t] = min(T.invite_radius[t] + 1, P.max_radius)
-    return stamp
 
 
 # ----- phase 6: progress -------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def progress(M, T, P):
-    for t in range(P.n_tasks):
+    work, progressed = T.work, T.progressed  # written in prange: taken out of the record (see _best_tasks)
+    for t in prange(P.n_tasks):
         if T.status[t] != ACTIVE:
             continue
         size = T.team_size[t]
         cap = capability(T.req[t], T.team[t], size, M.skill, M.energy, M.autonomy, P.mu)
         coordination = coordination_cost(T.chosen[t], P.coord_cost, P.self_org_overhead, P.procedures)
         lead_fit = fit(T.req[t], M.skill[T.lead[t]])
-        T.work[t] -= progress_rate(lead_fit, cap, coordination, size)
-        T.progressed[t] = True
+        work[t] -= progress_rate(lead_fit, cap, coordination, size)
+        progressed[t] = True
 
 
 # ----- phase 7: ends -----------------------------------------------------------------------
@@ -423,13 +533,14 @@ def _team_tie_slots(G, members, size, slots):
                     slots[a, b] = p
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def note_workers(M, G, T, P, worked_on, team_trust, team_slots):
     """Who worked this step, and their relatedness before anyone's ties change. Sums in team
     order, exactly as sim.teams.mean_trust_to_team does. Records each team's tie slots in
-    team_slots[t] for the tie update later in the phase (slots do not move in between)."""
+    team_slots[t] for the tie update later in the phase (slots do not move in between).
+    Teams are disjoint, so tasks run in parallel."""
     worked_on[:] = -1
-    for t in range(P.n_tasks):
+    for t in prange(P.n_tasks):
         if not T.progressed[t]:
             continue
         size = T.team_size[t]
@@ -450,15 +561,17 @@ def note_workers(M, G, T, P, worked_on, team_trust, team_slots):
             team_trust[i] = total / (size - 1)
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def update_energy(M, T, P, worked_on, used):
     """Workers spend, everyone else recovers, deciders pay for deciding and oversight."""
-    for i in M.present_ids:
+    energy, present = M.energy, M.present_ids  # written in prange: taken out of the record
+    for a in prange(present.shape[0]):
+        i = present[a]
         t = worked_on[i]
         if t >= 0:
-            M.energy[i] = spent_energy(M.energy[i], P.cost_lead if T.lead[t] == i else P.cost_work)
+            energy[i] = spent_energy(energy[i], P.cost_lead if T.lead[t] == i else P.cost_work)
         else:
-            M.energy[i] = recovered_energy(M.energy[i], P.recovery)
+            energy[i] = recovered_energy(energy[i], P.recovery)
     overseen = np.zeros(worked_on.shape[0], dtype=np.int64)
     for t in range(P.n_tasks):
         if T.progressed[t] and T.decider[t] >= 0:
@@ -466,79 +579,87 @@ def update_energy(M, T, P, worked_on, used):
     for d in range(worked_on.shape[0]):
         decisions = used[d] if P.regime != DISTRIBUTED else 0
         if (decisions > 0 or overseen[d] > 0) and not M.gone[d]:
-            M.energy[d] = spent_energy(M.energy[d], P.cost_decide * decisions + P.cost_oversee * overseen[d])
+            energy[d] = spent_energy(energy[d], P.cost_decide * decisions + P.cost_oversee * overseen[d])
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def update_skills(M, T, P, worked_on, team_trust):
-    """Learning by doing and from the best teammate; forgetting what is not used."""
-    K = M.skill.shape[1]
-    best = np.empty(K)
-    for t in range(P.n_tasks):
+    """Learning by doing and from the best teammate; forgetting what is not used. Teams are
+    disjoint, so tasks run in parallel, and so do the idle members."""
+    skill, present = M.skill, M.present_ids  # written in prange: taken out of the record
+    K = skill.shape[1]
+    for t in prange(P.n_tasks):
         if not T.progressed[t]:
             continue
         size = T.team_size[t]
+        best = np.empty(K)
         for k in range(K):
             best[k] = -1.0
             for a in range(size):
-                best[k] = max(best[k], M.skill[T.team[t, a], k])  # before anyone on the team updates
+                best[k] = max(best[k], skill[T.team[t, a], k])  # before anyone on the team updates
         for a in range(size):
             i = T.team[t, a]
             for k in range(K):
                 if T.req[t, k] > 0.0:
-                    x = learned_by_doing(M.skill[i, k], T.req[t, k], P.eta)
-                    M.skill[i, k] = learned_from_peers(x, best[k], T.req[t, k], team_trust[i], P.eta_peer)
+                    x = learned_by_doing(skill[i, k], T.req[t, k], P.eta)
+                    skill[i, k] = learned_from_peers(x, best[k], T.req[t, k], team_trust[i], P.eta_peer)
                 else:
-                    M.skill[i, k] = forgotten(M.skill[i, k], P.forget)
-    for i in M.present_ids:
+                    skill[i, k] = forgotten(skill[i, k], P.forget)
+    for a in prange(present.shape[0]):
+        i = present[a]
         if worked_on[i] < 0:
             for k in range(K):
-                M.skill[i, k] = forgotten(M.skill[i, k], P.forget)
+                skill[i, k] = forgotten(skill[i, k], P.forget)
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def update_motivation(M, T, P, worked_on, team_trust, competence, autonomy_support):
     """SDT: the needs met this step pull autonomy toward them."""
-    for i in M.present_ids:
+    autonomy, present = M.autonomy, M.present_ids  # written in prange: taken out of the record
+    for a in prange(present.shape[0]):
+        i = present[a]
         t = worked_on[i]
         if t < 0:
             continue
         autonomy_need = 1.0 if T.chosen[t] else autonomy_support  # met when one chose the task
         needs = needs_met(autonomy_need, team_trust[i], competence[i])
-        M.autonomy[i] = motivated(M.autonomy[i], needs, team_trust[i], P.zeta)
+        autonomy[i] = motivated(autonomy[i], needs, team_trust[i], P.zeta)
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def update_ties(G, T, P, team_slots):
-    """All ties fade toward their start; co-workers' ties strengthen; returns new pairs to tie.
-    team_slots[t] holds the slots note_workers found for each team."""
-    for p in range(G.nbr.shape[0]):
-        if G.nbr[p] >= 0:
-            G.trust[p] = faded_trust(G.trust[p], G.base[p], P.fade)
-    capacity = 0
+    """All ties fade toward their start; co-workers' ties strengthen; returns new pairs to tie
+    (in no particular order: the caller sorts them). team_slots[t] holds the slots note_workers
+    found for each team. A team's pairs have their own place in the output, so teams run in
+    parallel."""
+    trust, nbr, base = G.trust, G.nbr, G.base  # written in prange: taken out of the record
+    for p in prange(nbr.shape[0]):
+        if nbr[p] >= 0:
+            trust[p] = faded_trust(trust[p], base[p], P.fade)
+    first = np.zeros(P.n_tasks + 1, dtype=np.int64)  # where each team's candidate pairs start
     for t in range(P.n_tasks):
-        if T.progressed[t]:
-            capacity += T.team_size[t] * (T.team_size[t] - 1) // 2
-    pairs = np.empty((capacity, 2), dtype=np.int64)
-    n_pairs = 0
-    for t in range(P.n_tasks):
+        size = T.team_size[t] if T.progressed[t] else 0
+        first[t + 1] = first[t] + size * (size - 1) // 2
+    pairs = np.full((first[P.n_tasks], 2), -1, dtype=np.int64)
+    for t in prange(P.n_tasks):
         if not T.progressed[t] or T.team_size[t] < 2:
             continue
         size = T.team_size[t]
         slots = team_slots[t]
+        q = first[t]
         for x in range(size):
             for y in range(x + 1, size):
                 found = False
                 for p in (slots[x, y], slots[y, x]):
                     if p >= 0:
-                        G.trust[p] = strengthened_trust(G.trust[p], P.omega)
+                        trust[p] = strengthened_trust(trust[p], P.omega)
                         found = True
                 a, b = min(T.team[t, x], T.team[t, y]), max(T.team[t, x], T.team[t, y])
                 if not found and uniform(P.seed, P.step, NEW_TIE, a, b) < P.p_new_tie:
-                    pairs[n_pairs, 0] = a  # the caller forms them in (a, b) order
-                    pairs[n_pairs, 1] = b
-                    n_pairs += 1
-    return pairs[:n_pairs]
+                    pairs[q, 0] = a
+                    pairs[q, 1] = b
+                q += 1
+    return pairs[pairs[:, 0] >= 0]
 
 
 @njit(cache=True)
@@ -564,36 +685,42 @@ class NumbaEngine:
         self.model = model
         self.state = model.state
         self.cfg = model.cfg
-        self.stamp = 0
         self._n = -1
+        self._rows = -1
+        self._cap = -1
+        self.candidates = None
         self.timings = None  # set to {} to accumulate seconds per phase (benchmarks/profile_phases.py)
 
     def _scratch(self):
-        n = self.state.n
+        n, rows = self.state.n, get_num_threads()
         if n != self._n:
             self._n = n
             self.available = np.zeros(n)
-            self.mark = np.zeros(n, dtype=np.int64)
-            self.layer_mark = np.zeros(n, dtype=np.int64)
-            self.value = np.zeros(n)
-            self.queue = np.zeros(n, dtype=np.int64)
-            self.best_task = np.zeros(n, dtype=np.int64)
-            self.best_score = np.zeros(n)
+            self.ready = np.zeros(n)
             self.pick = np.full(n, -1, dtype=np.int64)
             self.used = np.zeros(n, dtype=np.int64)
             self.worked_on = np.zeros(n, dtype=np.int64)
             self.team_trust = np.zeros(n)
             self.competence = np.zeros(n)
-            self.cand = np.zeros(n, dtype=np.int64)
-            self.cand_fit = np.zeros(n)
-            self.stamp = 0
+        if self._rows < 0 or self.scratch.mark.shape != (rows, n):
+            self._rows = rows
+            self.scratch = Scratch(np.zeros(rows, dtype=np.int64), np.zeros((rows, n), dtype=np.int64),
+                                   np.zeros((rows, n), dtype=np.int64), np.zeros((rows, n)),
+                                   np.zeros((rows, n), dtype=np.int64), np.zeros((rows, n), dtype=np.int64),
+                                   np.zeros((rows, n)))
         cap = len(self.state.task_id)
-        if getattr(self, "_cap", -1) != cap:
+        if self._cap != cap:
             self._cap = cap
             self.claim_lead = np.full(cap, -1, dtype=np.int64)
             self.claim_fit = np.zeros(cap)
             size = self.cfg.member.team_max
             self.team_slots = np.zeros((cap, size, size), dtype=np.int64)
+        live = self.state.n_tasks
+        if self.candidates is None or self.candidates.count.shape[0] < live:
+            rows = max(64, 2 * live)  # room to grow, so that reallocations stay rare
+            self.candidates = Candidates(np.zeros((rows, CANDIDATES_KEPT), dtype=np.int64),
+                                         np.zeros((rows, CANDIDATES_KEPT)), np.zeros((rows, CANDIDATES_KEPT)),
+                                         np.zeros(rows, dtype=np.int64))
 
     def _pack(self):
         s, c = self.state, self.cfg
@@ -622,13 +749,12 @@ class NumbaEngine:
         clock("reports")
         self.used[:] = 0
         if s.regime == DISTRIBUTED or s.regime == HYBRID:  # hybrid: self-selection first, then the managers
-            self.stamp = claim_and_grant(M, G, T, P, D, tally, self.available, self.mark, self.stamp, self.queue,
-                                         self.best_task, self.best_score, self.claim_lead, self.claim_fit)
+            claim_and_grant(M, G, T, P, D, tally, self.available, self.scratch, self.ready, self.claim_lead,
+                            self.claim_fit)
         if s.regime != DISTRIBUTED:
             decide(M, T, P, tally, self.available, self.pick, self.used)
         clock("claims and decisions")
-        self.stamp = form_teams(M, G, T, P, D, self.available, self.mark, self.layer_mark, self.value, self.queue,
-                                self.stamp, self.cand, self.cand_fit)
+        form_teams(M, G, T, P, D, self.available, self.scratch, self.candidates)
         clock("team formation")
         progress(M, T, P)
         self.competence[:] = -1.0
