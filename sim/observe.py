@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from numba import njit
+from numba import njit, prange
 
 from .rules import fit
 from .state import ACTIVE, DISTRIBUTED, HEROIC, HYBRID, IN_INBOX, IN_TRANSIT, OPEN, REGIME_NAMES
@@ -67,6 +67,20 @@ def gini_counts(x):
     return (2.0 * weighted) / (n * total) - (n + 1.0) / n
 
 
+@njit(cache=True, parallel=True)
+def _team_terms(n_tasks, status, req, skill, team, team_size, fit_mean, cover):
+    """Each active team's mean fit and coverage: the costly part of the sums, computed for all
+    tasks in parallel, then added up in task order by _aggregate, as a serial pass would."""
+    for t in prange(n_tasks):
+        if status[t] == ACTIVE:
+            size = team_size[t]
+            f = 0.0
+            for a in range(size):
+                f += fit(req[t], skill[team[t, a]])
+            fit_mean[t] = f / size
+            cover[t] = coverage(req[t], team[t], size, skill)
+
+
 @njit(cache=True)
 def _aggregate(step, present, skill, energy, autonomy, task_of, recover_until, n_tasks, status, req, team,
                team_size, report, tie_nbr, tie_trust):
@@ -80,17 +94,15 @@ def _aggregate(step, present, skill, energy, autonomy, task_of, recover_until, n
             out[3] += 1
         if step < recover_until[i]:
             out[4] += 1
+    fit_mean, cover = np.empty(n_tasks), np.empty(n_tasks)
+    _team_terms(n_tasks, status, req, skill, team, team_size, fit_mean, cover)
     for t in range(n_tasks):
         if status[t] == OPEN:
             out[5] += 1
         elif status[t] == ACTIVE:
             out[6] += 1
-            size = team_size[t]
-            f = 0.0
-            for a in range(size):
-                f += fit(req[t], skill[team[t, a]])
-            out[7] += f / size
-            out[8] += coverage(req[t], team[t], size, skill)
+            out[7] += fit_mean[t]
+            out[8] += cover[t]
         if report[t] == IN_INBOX:
             out[9] += 1
         elif report[t] == IN_TRANSIT:
