@@ -58,8 +58,8 @@ def _availability(M, step, energy_min, out):
 @njit(cache=True)
 def _within(G, source, radius, mark, stamp, queue, wanted):
     """Breadth-first: members within `radius` ties of source, written to queue; returns count.
-    Members of the outermost layer are kept only where wanted[i] != 0 (the caller wants only
-    those: nobody is reached through them)."""
+    Members of the outermost layer are kept only where wanted[i] (the caller wants only those,
+    and nobody is reached through them); a small boolean array, read before the marks."""
     mark[source] = stamp
     queue[0] = source
     head, tail = 0, 1
@@ -71,7 +71,7 @@ def _within(G, source, radius, mark, stamp, queue, wanted):
             head += 1
             for p in range(G.start[v], G.start[v] + G.count[v]):
                 w = G.nbr[p]
-                if mark[w] != stamp and not (outermost and wanted[w] == 0.0):
+                if (wanted[w] or not outermost) and mark[w] != stamp:
                     mark[w] = stamp
                     queue[tail] = w
                     tail += 1
@@ -95,7 +95,7 @@ def _path_trust(G, source, radius, mark, stamp, layer_mark, value, queue, wanted
             head += 1
             for p in range(G.start[v], G.start[v] + G.count[v]):
                 w = G.nbr[p]
-                if mark[w] == stamp or (outermost and wanted[w] == 0.0):
+                if (outermost and not wanted[w]) or mark[w] == stamp:
                     continue
                 product = value[v] * G.trust[p]
                 if layer_mark[w] != stamp:
@@ -185,7 +185,7 @@ def _readiness(M, G, P, available, ready):
 
 
 @njit(cache=True, parallel=True)
-def _best_tasks(M, G, T, P, open_tasks, available, ready, S):
+def _best_tasks(M, G, T, P, open_tasks, free, ready, S):
     """Each available member's best open task among those it can see: the highest score, and
     among equal scores the oldest task (lowest slot). The open tasks are dealt in turn to the rows
     of the scratch S (one row per thread); each row keeps its own best per member, and the rows
@@ -195,13 +195,13 @@ def _best_tasks(M, G, T, P, open_tasks, available, ready, S):
     # 0.68), so each row's work is one call of a plain kernel, given its arrays.
     rows = S.stamp.shape[0]
     for r in prange(rows):
-        _best_tasks_of_row(M, G, T, P, open_tasks, available, ready, r, rows, S.stamp[r:r + 1], S.mark[r], S.queue[r],
+        _best_tasks_of_row(M, G, T, P, open_tasks, free, ready, r, rows, S.stamp[r:r + 1], S.mark[r], S.queue[r],
                            S.best_task[r], S.best_score[r])
     _merge_rows(S.best_task, S.best_score)
 
 
 @njit(cache=True)
-def _best_tasks_of_row(M, G, T, P, open_tasks, available, ready, r, rows, stamp, mark, queue, best_task,
+def _best_tasks_of_row(M, G, T, P, open_tasks, free, ready, r, rows, stamp, mark, queue, best_task,
                        best_score):
     """One row of _best_tasks: the open tasks r, r + rows, r + 2 rows, ..."""
     best_task[:] = -1
@@ -209,10 +209,10 @@ def _best_tasks_of_row(M, G, T, P, open_tasks, available, ready, r, rows, stamp,
     for k in range(r, open_tasks.shape[0], rows):
         t = open_tasks[k]
         stamp[0] += 1
-        count = _within(G, T.origin[t], T.radius[t], mark, stamp[0], queue, available)
+        count = _within(G, T.origin[t], T.radius[t], mark, stamp[0], queue, free)
         for a in range(count):
             i = queue[a]
-            if available[i] == 0.0:
+            if not free[i]:
                 continue
             interest = uniform(P.seed, 0, INTEREST, T.task_id[t], i)
             b = benefit(P.purpose, T.value[t], P.value_mean, interest)
@@ -246,7 +246,7 @@ def claim_and_grant(M, G, T, P, D, tally, available, S, ready, claim_lead, claim
             open_tasks[n_open] = t
             n_open += 1
     _readiness(M, G, P, available, ready)
-    _best_tasks(M, G, T, P, open_tasks[:n_open], available, ready, S)
+    _best_tasks(M, G, T, P, open_tasks[:n_open], available != 0.0, ready, S)
     best_task, best_score = S.best_task[0], S.best_score[0]
     claim_lead[: P.n_tasks] = -1
     for i in range(n):  # lowest id first, so equal fits go to the lowest id
@@ -393,14 +393,14 @@ def _recruits(M, T, P, t):
 
 
 @njit(cache=True)
-def _find_candidates(M, G, T, t, available, mark, stamp, layer_mark, value, queue, ids, fits, trusts):
-    """The available members within task t's invitation radius, best fit first (ties: lowest id),
+def _find_candidates(M, G, T, t, free, mark, stamp, layer_mark, value, queue, ids, fits, trusts):
+    """The free members within task t's invitation radius, best fit first (ties: lowest id),
     with their trust in the lead; returns how many, writing at most ids.shape[0] of them."""
-    count = _path_trust(G, T.lead[t], T.invite_radius[t], mark, stamp, layer_mark, value, queue, available)
+    count = _path_trust(G, T.lead[t], T.invite_radius[t], mark, stamp, layer_mark, value, queue, free)
     m = 0
     for a in range(count):
         i = queue[a]
-        if available[i] != 0.0:
+        if free[i]:
             if m < ids.shape[0]:
                 ids[m] = i
                 fits[m] = fit(T.req[t], M.skill[i])
@@ -412,22 +412,22 @@ def _find_candidates(M, G, T, t, available, mark, stamp, layer_mark, value, queu
 
 
 @njit(cache=True, parallel=True)
-def _candidates(M, G, T, recruiting, available, S, C):
+def _candidates(M, G, T, recruiting, free, S, C):
     """Every recruiting team's candidates, against the availability at the start of the phase,
     dealt to the threads' scratch rows in turn. A list longer than the buffer's width is not
     kept (C.count > width) and is found again when its team's turn comes."""
     rows = S.stamp.shape[0]
     for r in prange(rows):  # one call per row: see _best_tasks
-        _candidates_of_row(M, G, T, recruiting, available, r, rows, S.stamp[r:r + 1], S.mark[r], S.layer_mark[r],
+        _candidates_of_row(M, G, T, recruiting, free, r, rows, S.stamp[r:r + 1], S.mark[r], S.layer_mark[r],
                            S.value[r], S.queue[r], C)
 
 
 @njit(cache=True)
-def _candidates_of_row(M, G, T, recruiting, available, r, rows, stamp, mark, layer_mark, value, queue, C):
+def _candidates_of_row(M, G, T, recruiting, free, r, rows, stamp, mark, layer_mark, value, queue, C):
     """One row of _candidates: the recruiting teams r, r + rows, r + 2 rows, ..."""
     for k in range(r, recruiting.shape[0], rows):
         stamp[0] += 1
-        C.count[k] = _find_candidates(M, G, T, recruiting[k], available, mark, stamp[0], layer_mark, value, queue,
+        C.count[k] = _find_candidates(M, G, T, recruiting[k], free, mark, stamp[0], layer_mark, value, queue,
                                       C.ids[k], C.fits[k], C.trusts[k])
 
 
@@ -439,13 +439,14 @@ def form_teams(M, G, T, P, D, available, S, C):
     meantime is skipped, which leaves exactly the list a search at the team's turn would give,
     because the order of a list does not depend on who else is in it."""
     _availability(M, P.step, P.energy_min, available)
+    free = available != 0.0  # the same as booleans: an eighth of the memory for the searches to read
     recruiting = np.empty(P.n_tasks, dtype=np.int64)
     n_rec = 0
     for t in range(P.n_tasks):
         if _recruits(M, T, P, t):
             recruiting[n_rec] = t
             n_rec += 1
-    _candidates(M, G, T, recruiting[:n_rec], available, S, C)
+    _candidates(M, G, T, recruiting[:n_rec], free, S, C)
     width = C.ids.shape[1]
     for k in range(n_rec):
         t = recruiting[k]
@@ -454,12 +455,12 @@ def form_teams(M, G, T, P, D, available, S, C):
         if m > width:  # too many to keep: search again now, with the scratch's first row
             ids, fits, trusts = np.empty(m, np.int64), np.empty(m), np.empty(m)
             S.stamp[0] += 1
-            m = _find_candidates(M, G, T, t, available, S.mark[0], S.stamp[0], S.layer_mark[0], S.value[0],
+            m = _find_candidates(M, G, T, t, free, S.mark[0], S.stamp[0], S.layer_mark[0], S.value[0],
                                  S.queue[0], ids, fits, trusts)
         complete = False
         for a in range(m):
             i = ids[a]
-            if available[i] == 0.0:
+            if not free[i]:
                 continue  # an earlier team took it
             answer = invitation_answer(t, D.join_with[i], D.decline_from[i])
             if answer == BY_RULE:
@@ -467,7 +468,7 @@ def form_teams(M, G, T, P, D, available, S, C):
                 answer = ACCEPT if uniform(P.seed, T.req_version[t], JOIN, T.task_id[t], i) < p else DECLINE
             if answer == ACCEPT:
                 _add_to_team(M, T, t, i)
-                available[i] = 0.0
+                free[i] = False
                 if (T.team_size[t] >= P.team_max
                         or coverage(T.req[t], T.team[t], T.team_size[t], M.skill) >= P.coverage_target):
                     complete = True
@@ -704,10 +705,15 @@ class NumbaEngine:
             self.competence = np.zeros(n)
         if self._rows < 0 or self.scratch.mark.shape != (rows, n):
             self._rows = rows
-            self.scratch = Scratch(np.zeros(rows, dtype=np.int64), np.zeros((rows, n), dtype=np.int64),
-                                   np.zeros((rows, n), dtype=np.int64), np.zeros((rows, n)),
+            # marks are 32-bit, half the memory for the searches to touch; see the wrap below
+            self.scratch = Scratch(np.zeros(rows, dtype=np.int64), np.zeros((rows, n), dtype=np.int32),
+                                   np.zeros((rows, n), dtype=np.int32), np.zeros((rows, n)),
                                    np.zeros((rows, n), dtype=np.int64), np.zeros((rows, n), dtype=np.int64),
                                    np.zeros((rows, n)))
+        if self.scratch.stamp.max() > 2**30:  # far from 2**31 even after a step of a million searches
+            self.scratch.stamp[:] = 0
+            self.scratch.mark[:] = 0
+            self.scratch.layer_mark[:] = 0
         cap = len(self.state.task_id)
         if self._cap != cap:
             self._cap = cap
