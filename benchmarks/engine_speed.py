@@ -4,12 +4,15 @@
     uv run python benchmarks/engine_speed.py --quick    # 1,000 and 10,000 members only
     uv run python benchmarks/engine_speed.py --engines agents --sizes 200 2000 10000   # any sizes
     uv run python benchmarks/engine_speed.py --against HEAD~5 --sizes 2000 10000        # this tree / a revision
+    uv run python benchmarks/engine_speed.py --against cc01f02 --sizes 10000 100000 --threads 1 2
 
-Prints, for the default config (distributed regime, flat org):
+Prints, for the default config (distributed regime, flat org), with the numba engine on each of
+--threads thread counts (default: 1 and all cores):
 - member-steps per second of both engines at 1,000 and 10,000 members, and their ratio,
   measured in this same process one after the other;
-- the numba engine alone at 100,000 and 1,000,000 members, each in a fresh process, with the
-  process's peak memory;
+- the numba engine alone at 100,000 members on each thread count, with the speed-up over one
+  thread, and at 1,000,000 members on all of them, each in a fresh process, with the process's
+  peak memory;
 - the first-ever compile time (empty numba cache) and the warm start (cached) to the first step.
 
 Each model first runs --warmup steps so that the organisation is busy (the first steps have few
@@ -17,7 +20,9 @@ tasks), then --steps timed steps.
 
 With --against REV (any git revision), the numba engine of this working tree (uncommitted changes
 included) and of REV are timed side by side in one run, and the ratio of their member-steps/s is
-printed per size (above 1: this tree is faster). REV is checked out with `git worktree add` into a
+printed per size (above 1: this tree is faster), for this tree on each of --threads thread
+counts (REV on the smallest), with this tree's speed-up from the fewest threads to the most.
+REV is checked out with `git worktree add` into a
 temporary folder and gets its own environment there (`uv sync --frozen --no-dev`, from uv's cache);
 this same timing code then runs against each side's `sim`, so REV must have today's
 `LeadershipModel(engine=, n_members=, steps=)` and `run_for`. Every measurement is a fresh process;
@@ -42,10 +47,14 @@ import time
 from pathlib import Path
 
 
-def measure(engine: str, n: int, warmup: int, steps: int) -> dict:
+def measure(engine: str, n: int, warmup: int, steps: int, threads: int | None = None) -> dict:
+    import numba
+
     import sim
     from sim import LeadershipModel
 
+    if threads:
+        numba.set_num_threads(threads)
     started = time.perf_counter()
     model = LeadershipModel(engine=engine, n_members=n, steps=warmup + steps)
     built = time.perf_counter() - started
@@ -53,8 +62,8 @@ def measure(engine: str, n: int, warmup: int, steps: int) -> dict:
     t0 = time.perf_counter()
     model.run_for(steps)
     elapsed = time.perf_counter() - t0
-    return {"engine": engine, "members": n, "build_s": built, "step_s": elapsed / steps,
-            "member_steps_per_s": n * steps / elapsed,
+    return {"engine": engine, "members": n, "threads": numba.get_num_threads() if engine == "numba" else 1,
+            "build_s": built, "step_s": elapsed / steps, "member_steps_per_s": n * steps / elapsed,
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "sim": str(Path(sim.__file__).parent)}
 
 
@@ -76,8 +85,9 @@ def checkout(rev: str, folder: Path) -> tuple[str, Path]:
     return short, venv / "bin" / "python"
 
 
-def against(rev: str, sizes: list[int], warmup: int, steps: int, rounds: int) -> None:
-    """Time the numba engine of this tree and of `rev` side by side; print the ratio per size."""
+def against(rev: str, sizes: list[int], warmup: int, steps: int, rounds: int, threads: list[int]) -> None:
+    """Time the numba engine of this tree (on each thread count) and of `rev` side by side; print
+    the ratios per size, and this tree's speed-up over one thread."""
     here_tree = Path(__file__).resolve().parent.parent
     here = subprocess.run(["git", "-C", str(here_tree), "rev-parse", "--short", "HEAD"], capture_output=True,
                           text=True, check=True).stdout.strip()
@@ -86,31 +96,55 @@ def against(rev: str, sizes: list[int], warmup: int, steps: int, rounds: int) ->
     folder = Path(tempfile.mkdtemp(prefix="leadsim-against-"))
     try:
         short, rev_python = checkout(rev, folder)
-        sides = {"this": (sys.executable, str(here_tree)), "rev": (str(rev_python), str(folder / "tree"))}
+        rev_threads = min(threads)
+        # side name -> (python, folder, NUMBA_NUM_THREADS)
+        sides = {f"this@{t}": (sys.executable, str(here_tree), t) for t in threads}
+        sides["rev"] = (str(rev_python), str(folder / "tree"), rev_threads)
         print(f"this tree: {here}{' + uncommitted changes' if dirty else ''};  {rev} = {short}")
         print(f"numba engine, defaults (distributed, flat); {warmup} warm-up + {steps} timed steps; "
-              f"{rounds} alternating rounds, each run a fresh process")
-        for side, (python, cwd) in sides.items():  # compile (a new worktree has no cache) or load, untimed
-            out = in_fresh_process(["--one", "numba", "200", "--warmup", "1", "--steps", "1"], python=python, cwd=cwd)
-            print(f"{side + ':':5s} sim from {out['sim']}")
-        print(f"\n{'members':>10s} {'this: member-steps/s':>21s} {short + ': member-steps/s':>21s} "
-              f"{'this / ' + short:>12s}   (each round's this / rev)")
+              f"{rounds} alternating rounds, each run a fresh process; this tree on {threads} threads, "
+              f"{short} on {rev_threads}")
+        for side, (python, cwd, t) in sides.items():  # compile (a new worktree has no cache) or load, untimed
+            out = in_fresh_process(["--one", "numba", "200", "--warmup", "1", "--steps", "1"], python=python, cwd=cwd,
+                                   env=with_threads(t))
+            print(f"{side + ':':8s} sim from {out['sim']}")
+        header = f"\n{'members':>10s} {short + ' (rev)':>14s}"
+        for t in threads:
+            header += f" {f'this@{t}':>10s} {f'/ rev':>7s}"
+        print(header + (f" {'speed-up ' + str(max(threads)) + ' threads':>20s}" if len(threads) > 1 else "")
+              + "   member-steps/s; ratios of medians")
         for n in sizes:
             rate = {side: [] for side in sides}
             for r in range(rounds):
-                for side in (("this", "rev") if r % 2 == 0 else ("rev", "this")):
-                    python, cwd = sides[side]
+                order = list(sides) if r % 2 == 0 else list(reversed(sides))
+                for side in order:
+                    python, cwd, t = sides[side]
                     out = in_fresh_process(["--one", "numba", str(n), "--warmup", str(warmup), "--steps", str(steps)],
-                                           python=python, cwd=cwd)
+                                           python=python, cwd=cwd, env=with_threads(t))
                     rate[side].append(out["member_steps_per_s"])
-            this, other = statistics.median(rate["this"]), statistics.median(rate["rev"])
-            each = " ".join(f"{a / b:.2f}" for a, b in zip(rate["this"], rate["rev"]))
-            print(f"{n:>10,d} {this:>21.3g} {other:>21.3g} {this / other:>12.3f}   ({each})", flush=True)
+            median = {side: statistics.median(values) for side, values in rate.items()}
+            line = f"{n:>10,d} {median['rev']:>14.3g}"
+            for t in threads:
+                line += f" {median[f'this@{t}']:>10.3g} {median[f'this@{t}'] / median['rev']:>7.2f}"
+            if len(threads) > 1:
+                line += f" {median[f'this@{max(threads)}'] / median[f'this@{min(threads)}']:>20.2f}"
+            print(line, flush=True)
+            print(f"{'':>10s} each round's this / rev: " + "; ".join(
+                f"{t} threads " + " ".join(f"{a / b:.2f}" for a, b in zip(rate[f'this@{t}'], rate["rev"]))
+                for t in threads), flush=True)
     finally:
         if (folder / "tree").exists():
             subprocess.run(["git", "-C", str(here_tree), "worktree", "remove", "--force", str(folder / "tree")],
                            check=False)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def with_threads(threads: int | None) -> dict:
+    """This process's environment, with the compiled kernels limited to `threads` threads."""
+    env = dict(os.environ)
+    if threads:
+        env["NUMBA_NUM_THREADS"] = str(threads)
+    return env
 
 
 def first_step(engine: str) -> dict:
@@ -124,7 +158,7 @@ def first_step(engine: str) -> dict:
 
 
 def row(r: dict) -> str:
-    return (f"{r['engine']:8s} {r['members']:>10,d} {r['build_s']:8.2f} {r['step_s'] * 1000:10.2f} "
+    return (f"{r['engine']:8s} {r['threads']:>7d} {r['members']:>10,d} {r['build_s']:8.2f} {r['step_s'] * 1000:10.2f} "
             f"{r['member_steps_per_s']:15.3g} {r['peak_mb']:9.0f}")
 
 
@@ -138,10 +172,13 @@ def main() -> None:
     p.add_argument("--against", metavar="REV", help="time the numba engine of this tree and of git revision "
                    "REV side by side (default sizes 1,000 and 10,000) and print their ratio")
     p.add_argument("--rounds", type=int, default=3, help="with --against: alternating rounds per size")
+    p.add_argument("--threads", nargs="+", type=int, default=[1, os.cpu_count() or 1],
+                   help="thread counts for the numba engine (default: 1 and all cores); with --against, "
+                        "REV runs on the smallest")
     p.add_argument("--one", nargs=2, metavar=("ENGINE", "MEMBERS"), help=argparse.SUPPRESS)
     p.add_argument("--first-step", metavar="ENGINE", help=argparse.SUPPRESS)
     args = p.parse_args()
-    if args.one:
+    if args.one:  # threads: as NUMBA_NUM_THREADS says (all cores when unset)
         print(json.dumps(measure(args.one[0], int(args.one[1]), args.warmup, args.steps)))
         return
     if args.first_step:
@@ -154,30 +191,46 @@ def main() -> None:
                                 f"{args.against}^{{commit}}"], capture_output=True)
         if known.returncode:
             p.error(f"--against: {args.against!r} is not a git revision of this repository")
-        against(args.against, args.sizes or [1_000, 10_000], args.warmup, args.steps, args.rounds)
+        against(args.against, args.sizes or [1_000, 10_000], args.warmup, args.steps, args.rounds,
+                sorted(set(args.threads)))
         return
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
           f"NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS', 'default')}")
     print(f"config: defaults (distributed, flat); {args.warmup} warm-up + {args.steps} timed steps\n")
-    print(f"{'engine':8s} {'members':>10s} {'build s':>8s} {'ms/step':>10s} {'member-steps/s':>15s} {'peak MB':>9s}")
+    print(f"{'engine':8s} {'threads':>7s} {'members':>10s} {'build s':>8s} {'ms/step':>10s} {'member-steps/s':>15s} "
+          f"{'peak MB':>9s}")
+    threads = sorted(set(args.threads))
+    os.environ["NUMBA_NUM_THREADS"] = str(max(threads))  # children may use up to this many
     measure("numba", 200, 1, 1)  # load the compiled kernels before timing
     if args.sizes:
         for n in args.sizes:
             for engine in args.engines or ["agents", "numba"]:
-                print(row(measure(engine, n, args.warmup, args.steps)), flush=True)
+                for t in (threads if engine == "numba" else [1]):
+                    print(row(measure(engine, n, args.warmup, args.steps, t)), flush=True)
         return
     for n in (1_000, 10_000):
-        pair = {engine: measure(engine, n, args.warmup, args.steps) for engine in ("agents", "numba")}
-        for r in pair.values():
-            print(row(r), flush=True)
-        ratio = pair["numba"]["member_steps_per_s"] / pair["agents"]["member_steps_per_s"]
-        print(f"{'':8s} numba / agents at {n:,d} members: {ratio:.0f}x\n", flush=True)
+        agents = measure("agents", n, args.warmup, args.steps)
+        print(row(agents), flush=True)
+        for t in threads:
+            numba = measure("numba", n, args.warmup, args.steps, t)
+            print(row(numba) + f"   numba / agents: {numba['member_steps_per_s'] / agents['member_steps_per_s']:.0f}x",
+                  flush=True)
+        print()
     if args.quick:
         return
-    for n, warmup, steps in ((100_000, args.warmup, args.steps), (1_000_000, 0, 100)):
-        r = in_fresh_process(["--one", "numba", str(n), "--warmup", str(warmup), "--steps", str(steps)])
-        print(row(r) + ("   (100 steps from a cold start)" if n == 1_000_000 else ""), flush=True)
+    rates = {}
+    for t in threads:  # each in a fresh process, for an honest peak memory
+        r = in_fresh_process(["--one", "numba", "100000", "--warmup", str(args.warmup), "--steps", str(args.steps)],
+                             env=with_threads(t))
+        rates[t] = r["member_steps_per_s"]
+        print(row(r), flush=True)
+    if len(threads) > 1:
+        print(f"{'':8s} speed-up at 100,000 members, {max(threads)} threads over {min(threads)}: "
+              f"{rates[max(threads)] / rates[min(threads)]:.2f}x", flush=True)
+    r = in_fresh_process(["--one", "numba", "1000000", "--warmup", "0", "--steps", "100"],
+                         env=with_threads(max(threads)))
+    print(row(r) + "   (100 steps from a cold start)", flush=True)
     with tempfile.TemporaryDirectory() as cache:
         cold = in_fresh_process(["--first-step", "numba"], env={**os.environ, "NUMBA_CACHE_DIR": cache})
     warm = in_fresh_process(["--first-step", "numba"])
