@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
+from numba import njit
 
 from . import org, rng
 from .config import REGIMES, ModelConfig
@@ -162,26 +163,30 @@ class State:
         pos = self.tie_start[row] + offset
         return deg.copy(), self.tie_nbr[pos], self.tie_trust[pos], self.tie_base[pos]
 
-    def add_ties(self, pairs: list[tuple[int, int]], trust: float) -> None:
-        """Form new ties (i, j) at the given trust, appended to both rows in the given order.
-        When a row has no room left, every row is laid out again with room for as many ties
-        again as it has, so that re-layouts stay rare (amortised, like a growing list)."""
-        if not pairs:
+    def add_ties(self, pairs, trust: float) -> None:
+        """Form new ties (i, j) at the given trust, appended to both rows in the given order
+        (`pairs`: a list of pairs or an array of shape (m, 2)). When a row has no room left,
+        every row is laid out again with room for as many ties again as it has, so that
+        re-layouts stay rare (amortised, like a growing list)."""
+        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        if not len(pairs):
             return
-        ends = np.asarray(pairs, dtype=np.int64).ravel()
-        need = np.bincount(ends, minlength=self.n)
+        need = np.bincount(pairs.ravel(), minlength=self.n)
         room = np.diff(self.tie_start[: self.n + 1]) - self.tie_count[: self.n]
         short = need > room
         if short.any():
-            deg, nbr, trusts, base = self.compact_ties()
-            self._layout_ties(deg, nbr, trusts, base, need + np.maximum(deg, TIE_SLACK))
-        for i, j in pairs:
-            for a, b in ((i, j), (j, i)):
-                p = self.tie_start[a] + self.tie_count[a]
-                self.tie_nbr[p] = b
-                self.tie_trust[p] = trust
-                self.tie_base[p] = trust
-                self.tie_count[a] += 1
+            deg = self.tie_count[: self.n]
+            self._grow_rows(need + np.maximum(deg, TIE_SLACK))
+        _append_ties(self.ties(), pairs, trust)
+
+    def _grow_rows(self, room) -> None:
+        """Lay every row out again, its live ties followed by room[i] spare slots."""
+        n = self.n
+        start = np.zeros(n + 1, dtype=np.int64)
+        start[1:] = np.cumsum(self.tie_count[:n] + room)
+        nbr, trust, base = np.full(start[-1], -1, dtype=np.int64), np.zeros(start[-1]), np.zeros(start[-1])
+        _copy_rows(self.ties(), start, nbr, trust, base)
+        self.tie_start, self.tie_nbr, self.tie_trust, self.tie_base = start, nbr, trust, base
 
     def neighbours(self, i: int) -> np.ndarray:
         s = self.tie_start[i]
@@ -296,14 +301,9 @@ class State:
         m = len(live)
         if m < n_old:
             for name in self.TASK_ARRAYS:
-                arr = getattr(self, name)
-                arr[:m] = arr[live]
-                arr[m:n_old] = self.TASK_BLANK.get(name, 0)
+                _compact_rows(getattr(self, name), live, n_old, self.TASK_BLANK.get(name, 0))
             self.n_tasks = m
-        sizes = self.team_size[:m]
-        on_team = np.arange(self.team.shape[1]) < sizes[:, None]
-        self.task_of[: self.n] = -1
-        self.task_of[self.team[:m][on_team]] = np.repeat(np.arange(m), sizes)
+        _point_members_to_tasks(self.task_of[: self.n], self.team, self.team_size, m)
 
     def _record_done(self, slots: np.ndarray) -> None:
         """Tally done tasks by their birth step, before their slots are freed. Both engines leave
@@ -345,3 +345,45 @@ class State:
         self.add_ties(list(zip(new_ids.tolist(), bosses.tolist())), self.cfg.culture.trust0)
         self.refresh_reporting_lines()
         return new_ids
+
+
+@njit(cache=True)
+def _append_ties(G, pairs, trust):
+    """Append each pair's tie to both rows, i -> j then j -> i (the rows have room)."""
+    for q in range(pairs.shape[0]):
+        for a, b in ((pairs[q, 0], pairs[q, 1]), (pairs[q, 1], pairs[q, 0])):
+            p = G.start[a] + G.count[a]
+            G.nbr[p] = b
+            G.trust[p] = trust
+            G.base[p] = trust
+            G.count[a] += 1
+
+
+@njit(cache=True)
+def _copy_rows(G, start, nbr, trust, base):
+    """Each member's live ties into the new rows beginning at start[i]."""
+    for i in range(start.shape[0] - 1):
+        for a in range(G.count[i]):
+            nbr[start[i] + a] = G.nbr[G.start[i] + a]
+            trust[start[i] + a] = G.trust[G.start[i] + a]
+            base[start[i] + a] = G.base[G.start[i] + a]
+
+
+@njit(cache=True)
+def _compact_rows(arr, live, n_old, blank):
+    """arr[:m] = arr[live] (live ascending, so rows only move down) and arr[m:n_old] = blank."""
+    m = live.shape[0]
+    for w in range(m):
+        if live[w] != w:
+            arr[w] = arr[live[w]]
+    for w in range(m, n_old):
+        arr[w] = blank
+
+
+@njit(cache=True)
+def _point_members_to_tasks(task_of, team, team_size, n_tasks):
+    """Each member's task_of: the live task whose team it is on, or -1."""
+    task_of[:] = -1
+    for t in range(n_tasks):
+        for a in range(team_size[t]):
+            task_of[team[t, a]] = t

@@ -773,7 +773,7 @@ class NumbaEngine:
         clock("energy, learning, motivation")
         pairs = update_ties(G, T, P, self.team_slots)
         s.burnout_days += int(burn_out(M, T, P))
-        s.add_ties(sorted((int(a), int(b)) for a, b in pairs), cfg.culture.trust_new)
+        s.add_ties(pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))], cfg.culture.trust_new)  # in (a, b) order
         clock("ties and burnout")
         events.apply_due(s, self.model.events)
         return Tally.from_array(tally)
