@@ -33,10 +33,14 @@ class LeadershipModel(mesa.Model):
     dicts with step, member, kind and task_id, such as the entries of another run's
     `decision_log`. Each is validated at the start of its step, exactly as `decide` validates it,
     so a run replays exactly from its seed and its decision log.
+
+    `threads`: how many threads the compiled engine's kernels use. None picks one thread for small
+    organisations, where threads cost more than they save, and all cores (as NUMBA_NUM_THREADS
+    allows) from sim.engines.numba.PARALLEL_FROM members up. The numbers are the same on any count.
     """
 
     def __init__(self, regime=None, org=None, n_members=None, seed=None, engine=None, config=None, chart=None,
-                 decisions=None, **params):
+                 decisions=None, threads=None, **params):
         given = dict(regime=regime, org=org, n_members=n_members, seed=seed, engine=engine)
         given = {k: v for k, v in given.items() if v is not None}
         self.cfg: ModelConfig = make_config(config, chart=chart, **given, **params)
@@ -47,7 +51,7 @@ class LeadershipModel(mesa.Model):
         self.totals: dict = {}
         self._member_agents: list[Member] = []
         self.grid = None
-        self.engine = self._make_engine()
+        self.engine = self._make_engine(threads)
         self.decision_log: list[dict] = []  # every decision, accepted, refused or replaced, with its reason
         self._scheduled: dict[int, list[players.Decision]] = {}  # decisions given up front, by step
         for d in map(players.Decision.of, decisions or ()):
@@ -60,7 +64,7 @@ class LeadershipModel(mesa.Model):
             model_reporters={key: _reporter(key) for key in self.observables})
         self.datacollector.collect(self)
 
-    def _make_engine(self):
+    def _make_engine(self, threads):
         if self.cfg.engine == "agents":
             from .engines.agents import AgentsEngine
 
@@ -68,7 +72,7 @@ class LeadershipModel(mesa.Model):
             return AgentsEngine(self)
         from .engines.numba import NumbaEngine
 
-        return NumbaEngine(self)
+        return NumbaEngine(self, threads)
 
     @property
     def member_agents(self) -> list[Member]:

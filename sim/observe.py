@@ -82,10 +82,7 @@ def _team_terms(n_tasks, status, req, skill, team, team_size, fit_mean, cover):
 
 
 @njit(cache=True)
-def _aggregate(step, present, skill, energy, autonomy, task_of, recover_until, n_tasks, status, req, team,
-               team_size, report, tie_nbr, tie_trust):
-    """Sums and counts over members, tasks and ties in one compiled pass."""
-    out = np.zeros(14)
+def _member_sums(step, present, skill, energy, autonomy, task_of, recover_until, out):
     for i in present:
         out[0] += energy[i]
         out[1] += autonomy[i]
@@ -94,8 +91,10 @@ def _aggregate(step, present, skill, energy, autonomy, task_of, recover_until, n
             out[3] += 1
         if step < recover_until[i]:
             out[4] += 1
-    fit_mean, cover = np.empty(n_tasks), np.empty(n_tasks)
-    _team_terms(n_tasks, status, req, skill, team, team_size, fit_mean, cover)
+
+
+@njit(cache=True)
+def _task_sums(n_tasks, status, report, fit_mean, cover, out):
     for t in range(n_tasks):
         if status[t] == OPEN:
             out[5] += 1
@@ -107,10 +106,31 @@ def _aggregate(step, present, skill, energy, autonomy, task_of, recover_until, n
             out[9] += 1
         elif report[t] == IN_TRANSIT:
             out[10] += 1
+
+
+@njit(cache=True)
+def _tie_sums(tie_nbr, tie_trust, out):
     for p in range(tie_nbr.shape[0]):
         if tie_nbr[p] >= 0:
             out[11] += tie_trust[p]
             out[12] += 1
+
+
+@njit(cache=True, parallel=True)
+def _aggregate(step, present, skill, energy, autonomy, task_of, recover_until, n_tasks, status, req, team,
+               team_size, report, tie_nbr, tie_trust):
+    """Sums and counts over members, tasks and ties. Each sum runs in its fixed order, as one
+    serial pass would; the three kinds run side by side."""
+    out = np.zeros(14)
+    fit_mean, cover = np.empty(n_tasks), np.empty(n_tasks)
+    _team_terms(n_tasks, status, req, skill, team, team_size, fit_mean, cover)
+    for part in prange(3):
+        if part == 0:
+            _member_sums(step, present, skill, energy, autonomy, task_of, recover_until, out)
+        elif part == 1:
+            _task_sums(n_tasks, status, report, fit_mean, cover, out)
+        else:
+            _tie_sums(tie_nbr, tie_trust, out)
     return out
 
 

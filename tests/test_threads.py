@@ -29,10 +29,7 @@ MEMBER_ARRAYS = ("energy", "autonomy", "led_count", "task_of", "gone")
 
 def run(params: dict, threads: int) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """One run on `threads` threads; returns (metrics, final member state, scratch rows used)."""
-    import numba
-
-    numba.set_num_threads(threads)
-    model = LeadershipModel(engine="numba", **params)
+    model = LeadershipModel(engine="numba", threads=threads, **params)
     model.run_for(params["steps"])
     s = model.state
     members = pd.DataFrame({a: np.asarray(getattr(s, a))[: s.n] for a in MEMBER_ARRAYS})
@@ -102,6 +99,19 @@ def test_search_marks_wrap_around_without_changing_a_number():
     model.run_for(params["steps"] - 30)
     assert model.engine.scratch.stamp.max() < 2**20  # the reset happened
     assert_bit_identical(twin.metrics(), model.metrics(), "after the marks wrapped")
+
+
+def test_threads_default_to_one_for_small_organisations_and_all_cores_for_big_ones():
+    from numba import config
+
+    from sim.engines.numba import PARALLEL_FROM
+
+    small = LeadershipModel(engine="numba", n_members=200)
+    big = LeadershipModel(engine="numba", n_members=PARALLEL_FROM)
+    assert small.engine.threads == 1
+    assert big.engine.threads == config.NUMBA_NUM_THREADS
+    with pytest.raises(ValueError, match=r"threads = 0 is out of range; allowed \[1, "):
+        LeadershipModel(engine="numba", n_members=200, threads=0)
 
 
 if __name__ == "__main__":

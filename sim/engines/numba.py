@@ -12,7 +12,8 @@ import time
 from collections import namedtuple
 
 import numpy as np
-from numba import get_num_threads, njit, prange
+from numba import config as numba_config
+from numba import get_num_threads, njit, prange, set_num_threads
 
 from .. import environment, events
 from ..observe import Tally
@@ -45,6 +46,9 @@ Scratch = namedtuple("Scratch", "stamp mark layer_mark value queue best_task bes
 # Each recruiting team's candidates, found in parallel before the teams ask in turn.
 Candidates = namedtuple("Candidates", "ids fits trusts count")
 CANDIDATES_KEPT = 32  # per team; a longer list (rare) is searched again at the team's turn
+# Organisations this big or bigger run on all cores by default (NumbaEngine's `threads`): below,
+# a step is too short for the threads to pay for themselves.
+PARALLEL_FROM = 10_000
 
 
 # ----- helpers -----------------------------------------------------------------------------
@@ -682,8 +686,14 @@ def burn_out(M, T, P):
 class NumbaEngine:
     """Steps the state with compiled kernels; Mesa agents are made only on request."""
 
-    def __init__(self, model):
+    def __init__(self, model, threads=None):
         self.model = model
+        if threads is None:
+            threads = numba_config.NUMBA_NUM_THREADS if model.state.n >= PARALLEL_FROM else 1
+        if not 1 <= threads <= numba_config.NUMBA_NUM_THREADS:
+            raise ValueError(f"threads = {threads} is out of range; allowed [1, {numba_config.NUMBA_NUM_THREADS}] "
+                             "(NUMBA_NUM_THREADS)")
+        self.threads = threads
         self.state = model.state
         self.cfg = model.cfg
         self._n = -1
@@ -693,7 +703,7 @@ class NumbaEngine:
         self.timings = None  # set to {} to accumulate seconds per phase (benchmarks/profile_phases.py)
 
     def _scratch(self):
-        n, rows = self.state.n, get_num_threads()
+        n, rows = self.state.n, get_num_threads()  # one row per thread
         if n != self._n:
             self._n = n
             self.available = np.zeros(n)
@@ -742,6 +752,7 @@ class NumbaEngine:
 
     def step(self):
         s, cfg = self.state, self.cfg
+        set_num_threads(self.threads)  # for this thread only: a page may step other models in others
         s.progressed[: s.n_tasks] = False
         tally = np.zeros(len(TALLY_KEYS))
         clock = _Clock(self.timings)
