@@ -6,16 +6,22 @@ import dataclasses
 import os
 import tempfile
 from pathlib import Path
-
-import pandas as pd
-from tqdm.auto import tqdm
+from typing import TYPE_CHECKING
 
 from .config import ModelConfig
-from .model import LeadershipModel
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def run(cfg: ModelConfig, progress: bool = False, label: str | None = None) -> tuple[pd.DataFrame, dict]:
     """Run one model for cfg.steps steps; return (per-step metrics, summary)."""
+    # imported here, not above: modules that only write files (sim.sweep, sim.cli) import this one
+    # at start-up, and the model brings Mesa, numba and pandas
+    from tqdm.auto import tqdm
+
+    from .model import LeadershipModel
+
     model = LeadershipModel(config=cfg)
     bar = tqdm(total=cfg.steps, desc=label or cfg.regime.name, unit="step", disable=not progress, leave=False)
     for _ in range(cfg.steps):
@@ -29,6 +35,8 @@ def compare(runs: list[tuple[str, ModelConfig]], progress: bool = False) -> tupl
     """Labelled runs side by side. With one seed they face identical task streams, so every
     difference between them is paired. Returns (metrics with a `run` column, one summary row
     per run)."""
+    import pandas as pd
+
     frames, rows = [], []
     for label, cfg in runs:
         metrics, summary = run(cfg, progress=progress, label=label)

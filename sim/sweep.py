@@ -19,7 +19,6 @@ import traceback
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from omegaconf import OmegaConf
 
 from .config import ConfigError, ModelConfig, flat_dict, make_config
@@ -67,6 +66,8 @@ def apply_design_row(cfg: ModelConfig, design: str | None, row: int) -> ModelCon
     path = Path(design)
     if not path.is_file():
         raise ConfigError(f"design = {design!r}: no such file")
+    import pandas as pd  # here, not above: every `leadsim` imports this module at start-up
+
     table = pd.read_csv(path)
     if not 0 <= row < len(table):
         raise ConfigError(f"design_row = {row} is out of range; allowed [0, {len(table) - 1}] for {design}")
@@ -114,6 +115,8 @@ def run_job(cfg: ModelConfig, out: Path, overrides: list[str], job: str, extra: 
     """Run one job into folder `out`. Returns "skipped", "done" or "failed"; never raises for a
     failure inside the model, so that one bad job does not stop a sweep. `extra` (e.g. the
     design table and row) is recorded in the summary beside the model's own config."""
+    import pandas as pd
+
     from .model import LeadershipModel
 
     out = Path(out)
