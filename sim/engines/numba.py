@@ -51,7 +51,9 @@ CANDIDATES_KEPT = 32  # per team; a longer list (rare) is searched again at the 
 PARALLEL_FROM = 10_000
 
 
-# ----- helpers -----------------------------------------------------------------------------
+# ----- helpers -----
+# Helpers called once per task or member take whole records; numba passes a record by value, so
+# a call costs a copy of every array's header in it. Those called in loops are inlined.------------------------------------------------------------------------
 @njit(cache=True)
 def _availability(M, step, energy_min, out):
     for i in range(out.shape[0]):
@@ -59,7 +61,7 @@ def _availability(M, step, energy_min, out):
         out[i] = 1.0 if ok else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _within(G, source, radius, mark, stamp, queue, wanted):
     """Breadth-first: members within `radius` ties of source, written to queue; returns count.
     Members of the outermost layer are kept only where wanted[i] (the caller wants only those,
@@ -82,7 +84,7 @@ def _within(G, source, radius, mark, stamp, queue, wanted):
     return tail
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _path_trust(G, source, radius, mark, stamp, layer_mark, value, queue, wanted):
     """Members within `radius` hops (in queue[:count]) with the best product of trusts along
     a shortest path (in value[]). As in _within, the outermost layer keeps only the wanted."""
@@ -127,13 +129,13 @@ def _start_task(M, T, P, t, lead, chosen, decider, tally):
     return first
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _is_central(T, P, t):
     """Task t goes to the managers under the current regime (the structure dial in hybrid)."""
     return task_is_central(P.regime, P.centralisation, P.seed, T.task_id[t])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _add_to_team(M, T, t, i):
     T.team[t, T.team_size[t]] = i
     T.team_size[t] += 1
@@ -388,7 +390,7 @@ def _sort_best_first(ids, fits, trusts, m):
         ids[b + 1], fits[b + 1], trusts[b + 1] = i, f, v
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _recruits(M, T, P, t):
     """Task t's self-organised team is short of its coverage target and has room."""
     if T.status[t] != ACTIVE or not T.chosen[t]:
@@ -396,7 +398,7 @@ def _recruits(M, T, P, t):
     return T.team_size[t] < P.team_max and coverage(T.req[t], T.team[t], T.team_size[t], M.skill) < P.coverage_target
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _find_candidates(M, G, T, t, free, mark, stamp, layer_mark, value, queue, ids, fits, trusts):
     """The free members within task t's invitation radius, best fit first (ties: lowest id),
     with their trust in the lead; returns how many, writing at most ids.shape[0] of them."""
@@ -439,9 +441,10 @@ def _candidates_of_row(M, G, T, recruiting, free, r, rows, stamp, mark, layer_ma
 def form_teams(M, G, T, P, D, available, S, C):
     """D: participants' decisions as Orders (sim/players.py); they may answer an invitation instead
     of the join draw. Teams recruit in birth order, each asking its candidates best fit first.
-    The searches run first, in parallel (_candidates); whoever an earlier team took in the
-    meantime is skipped, which leaves exactly the list a search at the team's turn would give,
-    because the order of a list does not depend on who else is in it."""
+    On several threads the searches run first, in parallel (_candidates); whoever an earlier team
+    took in the meantime is skipped, which leaves exactly the list a search at the team's turn
+    would give, because the order of a list does not depend on who else is in it. On one thread
+    each team searches at its turn, which skips keeping the lists."""
     _availability(M, P.step, P.energy_min, available)
     free = available != 0.0  # the same as booleans: an eighth of the memory for the searches to read
     recruiting = np.empty(P.n_tasks, dtype=np.int64)
@@ -450,17 +453,21 @@ def form_teams(M, G, T, P, D, available, S, C):
         if _recruits(M, T, P, t):
             recruiting[n_rec] = t
             n_rec += 1
-    _candidates(M, G, T, recruiting[:n_rec], free, S, C)
-    width = C.ids.shape[1]
+    search_at_turn = S.mark.shape[0] == 1
+    if not search_at_turn:
+        _candidates(M, G, T, recruiting[:n_rec], free, S, C)
+    n = free.shape[0]
+    own_ids, own_fits, own_trusts = np.empty(n, np.int64), np.empty(n), np.empty(n)
     for k in range(n_rec):
         t = recruiting[k]
-        m = C.count[k]
-        ids, fits, trusts = C.ids[k], C.fits[k], C.trusts[k]
-        if m > width:  # too many to keep: search again now, with the scratch's first row
-            ids, fits, trusts = np.empty(m, np.int64), np.empty(m), np.empty(m)
+        if search_at_turn or C.count[k] > C.ids.shape[1]:  # a list too long to keep is searched now
             S.stamp[0] += 1
             m = _find_candidates(M, G, T, t, free, S.mark[0], S.stamp[0], S.layer_mark[0], S.value[0],
-                                 S.queue[0], ids, fits, trusts)
+                                 S.queue[0], own_ids, own_fits, own_trusts)
+            ids, fits, trusts = own_ids, own_fits, own_trusts
+        else:
+            m = C.count[k]
+            ids, fits, trusts = C.ids[k], C.fits[k], C.trusts[k]
         complete = False
         for a in range(m):
             i = ids[a]
