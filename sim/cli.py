@@ -79,9 +79,19 @@ class AppConfig(ModelConfig):
     progress: bool = True
     design: Optional[str] = None  # a design table (CSV) made by leadsim-design
     design_row: int = -1  # the row of `design` whose parameters this run takes (-1: none)
+    threads: int = 0  # the compiled engine's threads per run; 0: one per sweep job, by size for a single run
 
 
 ConfigStore.instance().store(name="leadsim_schema", node=AppConfig)
+
+
+def check_threads(threads: int) -> int:
+    """`threads` within what the compiled engine may use (NUMBA_NUM_THREADS, else the cores)."""
+    most = int(os.environ.get("NUMBA_NUM_THREADS") or os.cpu_count() or 1)
+    if not 0 <= threads <= most:
+        raise ConfigError(f"threads = {threads} is out of range; allowed [0, {most}] (0: one per sweep job, "
+                          "and for a single run one below 10,000 members and all cores from there)")
+    return threads
 
 
 def model_config(cfg: DictConfig) -> ModelConfig:
@@ -309,6 +319,7 @@ def app(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     try:
         mcfg = job_model_config(cfg)
+        threads = check_threads(cfg.threads)
     except ConfigError as exc:
         raise SystemExit(f"leadsim: error: {exc}") from None
     if mcfg.n_members != cfg.n_members:  # org=file: the chart says how many members there are
@@ -318,10 +329,10 @@ def app(cfg: DictConfig) -> None:
     if hc.mode == RunMode.MULTIRUN:
         job = os.path.relpath(out, hc.sweep.dir)  # a job is named by its folder (see sim.sweep.job_dir_name)
         design = {"design": cfg.design, "design_row": cfg.design_row} if cfg.design_row >= 0 else {}
-        status = run_job(mcfg, out, list(hc.overrides.task), job, design)
-        # joblib's workers get NUMBA_NUM_THREADS = cores / workers, so jobs do not oversubscribe
-        threads = os.environ.get("NUMBA_NUM_THREADS", "all cores")
-        log.info(f"job {hc.job.num} [{job}]: {status} (NUMBA_NUM_THREADS={threads})")
+        # one thread per job unless asked: the launcher runs jobs side by side on the cores
+        threads = threads or 1
+        status = run_job(mcfg, out, list(hc.overrides.task), job, design, threads=threads)
+        log.info(f"job {hc.job.num} [{job}]: {status} (threads={threads})")
         return
     # matplotlib only here, where the figure is drawn (a sweep's jobs draw none); and not
     # analysis.plots, which loads seaborn as well
@@ -329,7 +340,7 @@ def app(cfg: DictConfig) -> None:
 
     runs, title = side_by_side(cfg, mcfg)
     started = time.perf_counter()
-    metrics, summary = compare(runs, progress=cfg.progress)
+    metrics, summary = compare(runs, progress=cfg.progress, threads=threads or None)
     elapsed = time.perf_counter() - started
     write_atomic(out / "metrics.parquet", lambda p: metrics.to_parquet(p, index=False))
     write_atomic(out / "summary.csv", lambda p: summary.to_csv(p, index=False))

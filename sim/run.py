@@ -14,15 +14,17 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def run(cfg: ModelConfig, progress: bool = False, label: str | None = None) -> tuple[pd.DataFrame, dict]:
-    """Run one model for cfg.steps steps; return (per-step metrics, summary)."""
+def run(cfg: ModelConfig, progress: bool = False, label: str | None = None,
+        threads: int | None = None) -> tuple[pd.DataFrame, dict]:
+    """Run one model for cfg.steps steps; return (per-step metrics, summary). `threads`: see
+    LeadershipModel."""
     # imported here, not above: modules that only write files (sim.sweep, sim.cli) import this one
     # at start-up, and the model brings Mesa, numba and pandas
     from tqdm.auto import tqdm
 
     from .model import LeadershipModel
 
-    model = LeadershipModel(config=cfg)
+    model = LeadershipModel(config=cfg, threads=threads)
     bar = tqdm(total=cfg.steps, desc=label or cfg.regime.name, unit="step", disable=not progress, leave=False)
     for _ in range(cfg.steps):
         model.step()
@@ -31,7 +33,8 @@ def run(cfg: ModelConfig, progress: bool = False, label: str | None = None) -> t
     return model.metrics(), model.summary()
 
 
-def compare(runs: list[tuple[str, ModelConfig]], progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+def compare(runs: list[tuple[str, ModelConfig]], progress: bool = False,
+            threads: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Labelled runs side by side. With one seed they face identical task streams, so every
     difference between them is paired. Returns (metrics with a `run` column, one summary row
     per run)."""
@@ -39,7 +42,7 @@ def compare(runs: list[tuple[str, ModelConfig]], progress: bool = False) -> tupl
 
     frames, rows = [], []
     for label, cfg in runs:
-        metrics, summary = run(cfg, progress=progress, label=label)
+        metrics, summary = run(cfg, progress=progress, label=label, threads=threads)
         metrics.insert(0, "run", label)
         frames.append(metrics)
         rows.append({"run": label, **summary})

@@ -22,7 +22,7 @@ import yaml
 from .config import ConfigError, make_config
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "configs" / "scenario"
-APP_ONLY = {"compare", "progress", "design", "design_row", "hydra", "scenario"}
+APP_ONLY = {"compare", "progress", "design", "design_row", "threads", "hydra", "scenario"}
 
 
 PREDICTION_KINDS = ("number", "choice", "ranking")

@@ -111,10 +111,12 @@ def _plain(value):
     return value
 
 
-def run_job(cfg: ModelConfig, out: Path, overrides: list[str], job: str, extra: dict | None = None) -> str:
+def run_job(cfg: ModelConfig, out: Path, overrides: list[str], job: str, extra: dict | None = None,
+            threads: int = 1) -> str:
     """Run one job into folder `out`. Returns "skipped", "done" or "failed"; never raises for a
     failure inside the model, so that one bad job does not stop a sweep. `extra` (e.g. the
-    design table and row) is recorded in the summary beside the model's own config."""
+    design table and row) is recorded in the summary beside the model's own config. `threads`:
+    the compiled engine's threads (one by default: a sweep runs its jobs side by side)."""
     import pandas as pd
 
     from .model import LeadershipModel
@@ -127,7 +129,7 @@ def run_job(cfg: ModelConfig, out: Path, overrides: list[str], job: str, extra: 
         stale.unlink()
     started = time.perf_counter()
     try:
-        model = LeadershipModel(config=cfg)
+        model = LeadershipModel(config=cfg, threads=threads)
         model.run_for(cfg.steps)
         impacts = model.event_impacts()
         metrics = model.metrics()

@@ -94,7 +94,7 @@ class LeadsimSweeper(BasicSweeper):
         Hydra composes once per distinct choice of config groups. Every job of a sweep sets the
         same plain keys (it is a cartesian product), so each job's values are set in turn on that
         one composed config rather than on a copy (a copy alone took about 9 ms a job)."""
-        from sim.cli import CONFIG_DIR, job_model_config
+        from sim.cli import CONFIG_DIR, check_threads, job_model_config
         from sim.config import ConfigError
         from sim.sweep import is_done
 
@@ -127,6 +127,7 @@ class LeadsimSweeper(BasicSweeper):
                     skipped += 1  # it ran, so its config was valid then: no need to check it again
                     continue
                 job_model_config(cfg)
+                check_threads(cfg.threads)
             except ConfigError as exc:  # stop before any job starts, with the key named and no traceback
                 sys.exit(f"leadsim: error in sweep job [{' '.join(overrides)}]: {exc}")
             except Exception as exc:  # a type error that Hydra's full composition would also reject
