@@ -75,6 +75,25 @@ def test_invalid_value_anywhere_fails_before_any_job_starts(tmp_path):
     assert not list(tmp_path.rglob("summary.json"))
 
 
+def test_threads_out_of_range_fail_before_any_job_starts(tmp_path):
+    done = sweep(tmp_path / "bad", "seed=1,2", "threads=0,999", *SMALL, check=False)
+    assert done.returncode != 0
+    message = done.stdout + done.stderr
+    assert "threads = 999 is out of range; allowed [0, " in message
+    assert "Traceback" not in message
+    assert not list(tmp_path.rglob("summary.json"))
+
+
+def test_threads_leave_job_folders_and_numbers_unchanged(tmp_path):
+    one = sweep(tmp_path / "one", "seed=1,2", *SMALL)
+    two = sweep(tmp_path / "two", "seed=1,2", "threads=2", *SMALL)
+    assert one.returncode == 0 and two.returncode == 0
+    names = sorted(p.name for p in (tmp_path / "one").iterdir() if p.is_dir())
+    assert names and names == sorted(p.name for p in (tmp_path / "two").iterdir() if p.is_dir())
+    assert "(threads=2)" in "".join(p.read_text() for p in (tmp_path / "two").glob("*/cli.log"))
+    pd.testing.assert_frame_equal(table(tmp_path / "one"), table(tmp_path / "two"), check_exact=True)
+
+
 def test_rerun_skips_finished_jobs_and_redoes_only_missing_ones(tmp_path):
     folder = tmp_path / "s"
     sweep(folder, "regime=heroic,distributed", "seed=1,2", *SMALL)
