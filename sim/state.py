@@ -26,6 +26,9 @@ HEROIC, HIERARCHICAL, DISTRIBUTED, HYBRID = 0, 1, 2, 3
 assert [REGIME_CODES[name] for name in ("heroic", "hierarchical", "distributed", "hybrid")] == [0, 1, 2, 3]
 # Tie rows keep spare slots so that new ties rarely force a rebuild
 TIE_SLACK = 4
+# A tie's other end, as 32 bits: the searches over ties read these at random, and half the bytes
+# is half the memory traffic (ids stay far below 2**31: sim/capacity.py caps the size)
+TIE_NBR = np.int32
 
 # The state's arrays grouped into three records, which the rules and the compiled kernels take:
 # a reader sees which part of the state a rule touches (M.energy, G.trust, T.team). The fields
@@ -149,7 +152,7 @@ class State:
         pos = start[row] + (np.arange(len(nbr)) - src_start[row])
         self.tie_start = start
         self.tie_count = np.asarray(deg, dtype=np.int64).copy()
-        self.tie_nbr = np.full(start[-1], -1, dtype=np.int64)
+        self.tie_nbr = np.full(start[-1], -1, dtype=TIE_NBR)
         self.tie_trust = np.zeros(start[-1])
         self.tie_base = np.zeros(start[-1])
         self.tie_nbr[pos], self.tie_trust[pos], self.tie_base[pos] = nbr, trust, base
@@ -184,7 +187,7 @@ class State:
         n = self.n
         start = np.zeros(n + 1, dtype=np.int64)
         start[1:] = np.cumsum(self.tie_count[:n] + room)
-        nbr, trust, base = np.full(start[-1], -1, dtype=np.int64), np.zeros(start[-1]), np.zeros(start[-1])
+        nbr, trust, base = np.full(start[-1], -1, dtype=TIE_NBR), np.zeros(start[-1]), np.zeros(start[-1])
         _copy_rows(self.ties(), start, nbr, trust, base)
         self.tie_start, self.tie_nbr, self.tie_trust, self.tie_base = start, nbr, trust, base
 
