@@ -9,7 +9,7 @@ import pytest
 import solara
 from solara.components.file_drop import FileDropZone
 
-from sim.viz.app import Page
+from sim.viz.app import Cadence, Page
 from sim.viz.controls import REGIME_LABELS
 from sim.viz.live import Settings
 from sim.viz.network import NetworkCanvas
@@ -144,3 +144,24 @@ def test_prediction_box_locks_in_the_scenarios_checked_question_and_counts_down(
     assert "loses the larger share" not in html(rendered) and "steps to go" not in html(rendered)
     select(rendered, "Scenario").v_model = "The hero leaves"  # back: the locked prediction waits
     assert "distributed. “the hero stalls”" in html(rendered) and "250 steps to go" in html(rendered)
+
+
+def test_play_keeps_a_fixed_cadence_and_makes_up_late_frames_without_a_burst():
+    now = [0.0]
+    cadence = Cadence(0.1, catch_up=3, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
+    starts = []
+
+    def frame(cost):
+        starts.append(round(now[0], 3))
+        now[0] += cost
+        cadence.wait()
+
+    for cost in (0.03, 0.25, 0.03, 0.03, 0.03):  # the second frame runs 150 ms late
+        frame(cost)
+    assert starts == [0.0, 0.1, 0.35, 0.38, 0.41]  # the next ones start at once until on time again
+    frame(0.03)
+    assert starts[-1] == 0.5
+    frame(0.6)  # a stall of more than three frames
+    for cost in (0.03, 0.03):
+        frame(cost)
+    assert starts[-3:] == [0.6, 1.2, 1.3]  # starts afresh: no rush through the frames missed

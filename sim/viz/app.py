@@ -27,9 +27,30 @@ from .workshop import PredictionBox
 
 log = logging.getLogger("leadsim.viz")
 
-# target time per frame while playing: 10 frames a second (LEADSIM_VIZ_FRAME_SECONDS=0 runs flat out,
+# time per frame while playing: 10 frames a second (LEADSIM_VIZ_FRAME_SECONDS=0 runs flat out,
 # for benchmarks/viz_speed.py --uncapped)
 FRAME_SECONDS = float(os.environ.get("LEADSIM_VIZ_FRAME_SECONDS", "0.1"))
+
+
+class Cadence:
+    """Frames due at fixed times, `seconds` apart. Frames that run late are made up by starting the
+    next ones at once, so the page keeps its rate when some frames cost more than others (a busy
+    machine, a plot's scale changing). Only up to `catch_up` frames: after a longer stall the
+    cadence starts afresh instead of rushing through all the frames it missed."""
+
+    def __init__(self, seconds: float, catch_up: int = 5, clock=time.perf_counter, sleep=time.sleep):
+        self.seconds, self.catch_up, self.clock, self.sleep = seconds, catch_up, clock, sleep
+        self.due = clock()
+
+    def wait(self) -> None:
+        """Return when the next frame is due."""
+        self.due += self.seconds
+        now = self.clock()
+        if now - self.due > self.catch_up * self.seconds:
+            self.due = now
+        elif self.due > now:
+            self.sleep(self.due - now)
+
 
 CSS = """
 .leadsim-page { font-size: 15px; }
@@ -119,10 +140,10 @@ def Page(settings: Settings | None = None):
     task = solara.use_ref(None)
 
     def play():
-        """Step and redraw until paused; one frame every FRAME_SECONDS at most. Stops as well
-        when this call is superseded (pause, then play again) or the page is closed."""
+        """Step and redraw until paused, one frame every FRAME_SECONDS. Stops as well when this
+        call is superseded (pause, then play again) or the page is closed."""
+        cadence = Cadence(FRAME_SECONDS)
         while playing.value and task.current is not None and task.current.is_current():
-            start = time.perf_counter()
             with session.lock:
                 stepped = session.play(speed.value)  # pauses at a scenario's end, a target, before an event
                 frame.set(frame.value + 1)  # the redraw happens here, in this thread
@@ -130,9 +151,7 @@ def Page(settings: Settings | None = None):
                 playing.set(False)
                 version.set(session.version)
                 break
-            rest = FRAME_SECONDS - (time.perf_counter() - start)
-            if rest > 0:
-                time.sleep(rest)
+            cadence.wait()
 
     task.current = solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
 
