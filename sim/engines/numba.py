@@ -228,15 +228,35 @@ def _best_tasks_of_row(M, G, T, P, open_tasks, free, ready, r, rows, stamp, mark
                 best_task[i] = t
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _merge_rows(best_task, best_score):
     """Row 0 takes each member's best over all rows: highest score, then lowest task slot."""
-    for i in range(best_task.shape[1]):
+    for i in prange(best_task.shape[1]):
         for r in range(1, best_task.shape[0]):
             t, score = best_task[r, i], best_score[r, i]
             if t >= 0 and (score > best_score[0, i] or (score == best_score[0, i] and t < best_task[0, i])):
                 best_task[0, i] = t
                 best_score[0, i] = score
+
+
+@njit(cache=True, parallel=True)
+def _claims(M, T, P, D, best_task, best_score, claimed, claimed_fit):
+    """Each member's claim this step: the task it claims (or -1) and its fit to it. A participant
+    claims what it chose; by the rule, a member claims its best task with its claim draw."""
+    for i in prange(claimed.shape[0]):
+        claimed[i] = -1
+        t = D.claim[i]
+        if t == CLAIM_NOTHING:
+            continue
+        if t == CLAIM_BY_RULE:
+            t = best_task[i]
+            if t < 0:
+                continue
+            p = claim_probability(M.autonomy[i], best_score[i], P.gain, P.threshold)
+            if uniform(P.seed, P.step, CLAIM, i, 0) >= p:
+                continue
+        claimed[i] = t
+        claimed_fit[i] = fit(T.req[t], M.skill[i])
 
 
 @njit(cache=True)
@@ -253,23 +273,14 @@ def claim_and_grant(M, G, T, P, D, tally, available, S, ready, claim_lead, claim
             n_open += 1
     _readiness(M, G, P, available, ready)
     _best_tasks(M, G, T, P, open_tasks[:n_open], available != 0.0, ready, S)
-    best_task, best_score = S.best_task[0], S.best_score[0]
+    claimed, claimed_fit = np.empty(n, np.int64), np.empty(n)
+    _claims(M, T, P, D, S.best_task[0], S.best_score[0], claimed, claimed_fit)
     claim_lead[: P.n_tasks] = -1
     for i in range(n):  # lowest id first, so equal fits go to the lowest id
-        t = D.claim[i]
-        if t == CLAIM_NOTHING:
-            continue
-        if t == CLAIM_BY_RULE:
-            t = best_task[i]
-            if t < 0:
-                continue
-            p = claim_probability(M.autonomy[i], best_score[i], P.gain, P.threshold)
-            if uniform(P.seed, P.step, CLAIM, i, 0) >= p:
-                continue
-        f = fit(T.req[t], M.skill[i])
-        if claim_lead[t] < 0 or f > claim_fit[t]:
+        t = claimed[i]
+        if t >= 0 and (claim_lead[t] < 0 or claimed_fit[i] > claim_fit[t]):
             claim_lead[t] = i
-            claim_fit[t] = f
+            claim_fit[t] = claimed_fit[i]
     for t in range(P.n_tasks):
         lead = claim_lead[t]
         if lead >= 0 and _start_task(M, T, P, t, lead, True, -1, tally):
@@ -417,73 +428,95 @@ def _find_candidates(M, G, T, t, free, mark, stamp, layer_mark, value, queue, id
     return m
 
 
+@njit(cache=True, inline="always")
+def _willing(M, T, P, D, t, ids, trusts, m):
+    """Of task t's first m candidates, keep (in order) those who would accept its invitation: by a
+    participant's own answer, or by the join draw. Returns how many. Nothing an earlier team does
+    in the phase changes an answer, so answers can be drawn before the teams ask in turn."""
+    w = 0
+    for a in range(m):
+        i = ids[a]
+        answer = invitation_answer(t, D.join_with[i], D.decline_from[i])
+        if answer == BY_RULE:
+            p = join_probability(P.contribution, trusts[a], M.autonomy[i], M.energy[i])
+            answer = ACCEPT if uniform(P.seed, T.req_version[t], JOIN, T.task_id[t], i) < p else DECLINE
+        if answer == ACCEPT:
+            ids[w] = i
+            w += 1
+    return w
+
+
 @njit(cache=True, parallel=True)
-def _candidates(M, G, T, recruiting, free, S, C):
-    """Every recruiting team's candidates, against the availability at the start of the phase,
-    dealt to the threads' scratch rows in turn. A list longer than the buffer's width is not
-    kept (C.count > width) and is found again when its team's turn comes."""
+def _recruiting(M, T, P):
+    """The tasks whose teams recruit this step, in birth order."""
+    wants = np.zeros(P.n_tasks, dtype=np.bool_)
+    for t in prange(P.n_tasks):
+        wants[t] = _recruits(M, T, P, t)
+    return np.flatnonzero(wants)
+
+
+@njit(cache=True, parallel=True)
+def _candidates(M, G, T, P, D, recruiting, free, S, C):
+    """Every recruiting team's willing candidates, best fit first, against the availability at the
+    start of the phase, dealt to the threads' scratch rows in turn. A list longer than the
+    buffer's width is not kept (C.count = -1) and is found again when its team's turn comes."""
     rows = S.stamp.shape[0]
     for r in prange(rows):  # one call per row: see _best_tasks
-        _candidates_of_row(M, G, T, recruiting, free, r, rows, S.stamp[r:r + 1], S.mark[r], S.layer_mark[r],
+        _candidates_of_row(M, G, T, P, D, recruiting, free, r, rows, S.stamp[r:r + 1], S.mark[r], S.layer_mark[r],
                            S.value[r], S.queue[r], C)
 
 
 @njit(cache=True)
-def _candidates_of_row(M, G, T, recruiting, free, r, rows, stamp, mark, layer_mark, value, queue, C):
+def _candidates_of_row(M, G, T, P, D, recruiting, free, r, rows, stamp, mark, layer_mark, value, queue, C):
     """One row of _candidates: the recruiting teams r, r + rows, r + 2 rows, ..."""
     for k in range(r, recruiting.shape[0], rows):
         stamp[0] += 1
-        C.count[k] = _find_candidates(M, G, T, recruiting[k], free, mark, stamp[0], layer_mark, value, queue,
-                                      C.ids[k], C.fits[k], C.trusts[k])
+        t = recruiting[k]
+        m = _find_candidates(M, G, T, t, free, mark, stamp[0], layer_mark, value, queue, C.ids[k], C.fits[k],
+                             C.trusts[k])
+        C.count[k] = _willing(M, T, P, D, t, C.ids[k], C.trusts[k], m) if m <= C.ids.shape[1] else -1
 
 
 @njit(cache=True)
 def form_teams(M, G, T, P, D, available, S, C):
     """D: participants' decisions as Orders (sim/players.py); they may answer an invitation instead
     of the join draw. Teams recruit in birth order, each asking its candidates best fit first.
-    On several threads the searches run first, in parallel (_candidates); whoever an earlier team
-    took in the meantime is skipped, which leaves exactly the list a search at the team's turn
-    would give, because the order of a list does not depend on who else is in it. On one thread
-    each team searches at its turn, which skips keeping the lists."""
+    Who would accept depends on nothing that changes in the phase, so each team's list is cut to
+    its willing candidates first; in turn, each team takes those still free, best fit first, until
+    it is complete. On several threads the lists are made first, in parallel (_candidates), against
+    the availability at the start of the phase; whoever an earlier team took in the meantime is
+    skipped, which leaves exactly the list a search at the team's turn would give, because the
+    order of a list does not depend on who else is in it. On one thread each team searches at its
+    turn, which skips keeping the lists."""
     _availability(M, P.step, P.energy_min, available)
     free = available != 0.0  # the same as booleans: an eighth of the memory for the searches to read
-    recruiting = np.empty(P.n_tasks, dtype=np.int64)
-    n_rec = 0
-    for t in range(P.n_tasks):
-        if _recruits(M, T, P, t):
-            recruiting[n_rec] = t
-            n_rec += 1
+    recruiting = _recruiting(M, T, P)
     search_at_turn = S.mark.shape[0] == 1
     if not search_at_turn:
-        _candidates(M, G, T, recruiting[:n_rec], free, S, C)
+        _candidates(M, G, T, P, D, recruiting, free, S, C)
     n = free.shape[0]
     own_ids, own_fits, own_trusts = np.empty(n, np.int64), np.empty(n), np.empty(n)
-    for k in range(n_rec):
+    for k in range(recruiting.shape[0]):
         t = recruiting[k]
-        if search_at_turn or C.count[k] > C.ids.shape[1]:  # a list too long to keep is searched now
+        if search_at_turn or C.count[k] < 0:  # a list too long to keep is searched now
             S.stamp[0] += 1
             m = _find_candidates(M, G, T, t, free, S.mark[0], S.stamp[0], S.layer_mark[0], S.value[0],
                                  S.queue[0], own_ids, own_fits, own_trusts)
-            ids, fits, trusts = own_ids, own_fits, own_trusts
+            m = _willing(M, T, P, D, t, own_ids, own_trusts, m)
+            ids = own_ids
         else:
             m = C.count[k]
-            ids, fits, trusts = C.ids[k], C.fits[k], C.trusts[k]
+            ids = C.ids[k]
         complete = False
         for a in range(m):
             i = ids[a]
             if not free[i]:
                 continue  # an earlier team took it
-            answer = invitation_answer(t, D.join_with[i], D.decline_from[i])
-            if answer == BY_RULE:
-                p = join_probability(P.contribution, trusts[a], M.autonomy[i], M.energy[i])
-                answer = ACCEPT if uniform(P.seed, T.req_version[t], JOIN, T.task_id[t], i) < p else DECLINE
-            if answer == ACCEPT:
-                _add_to_team(M, T, t, i)
-                free[i] = False
-                if (T.team_size[t] >= P.team_max
-                        or coverage(T.req[t], T.team[t], T.team_size[t], M.skill) >= P.coverage_target):
-                    complete = True
-                    break
+            _add_to_team(M, T, t, i)
+            free[i] = False
+            if T.team_size[t] >= P.team_max or coverage(T.req[t], T.team[t], T.team_size[t], M.skill) >= P.coverage_target:
+                complete = True
+                break
         if not complete:  # nobody nearer is left to ask
             T.invite_radius[t] = min(T.invite_radius[t] + 1, P.max_radius)
 
