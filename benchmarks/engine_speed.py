@@ -48,21 +48,19 @@ from pathlib import Path
 
 
 def measure(engine: str, n: int, warmup: int, steps: int, threads: int | None = None) -> dict:
-    import numba
-
     import sim
     from sim import LeadershipModel
 
-    if threads:
-        numba.set_num_threads(threads)
     started = time.perf_counter()
-    model = LeadershipModel(engine=engine, n_members=n, steps=warmup + steps)
+    # threads=None: the model's own choice (one thread below sim.engines.numba.PARALLEL_FROM members)
+    model = LeadershipModel(engine=engine, n_members=n, steps=warmup + steps,
+                            **({"threads": threads} if engine == "numba" and threads else {}))
     built = time.perf_counter() - started
     model.run_for(warmup)
     t0 = time.perf_counter()
     model.run_for(steps)
     elapsed = time.perf_counter() - t0
-    return {"engine": engine, "members": n, "threads": numba.get_num_threads() if engine == "numba" else 1,
+    return {"engine": engine, "members": n, "threads": model.engine.threads if engine == "numba" else 1,
             "build_s": built, "step_s": elapsed / steps, "member_steps_per_s": n * steps / elapsed,
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "sim": str(Path(sim.__file__).parent)}
 

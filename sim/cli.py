@@ -90,7 +90,7 @@ def check_threads(threads: int) -> int:
     most = int(os.environ.get("NUMBA_NUM_THREADS") or os.cpu_count() or 1)
     if not 0 <= threads <= most:
         raise ConfigError(f"threads = {threads} is out of range; allowed [0, {most}] (0: one per sweep job, "
-                          "and for a single run one below 10,000 members and all cores from there)")
+                          "and for a single run one below 2,000 members and all cores from there)")
     return threads
 
 

@@ -46,9 +46,11 @@ Scratch = namedtuple("Scratch", "stamp mark layer_mark value queue best_task bes
 # Each recruiting team's candidates, found in parallel before the teams ask in turn.
 Candidates = namedtuple("Candidates", "ids fits trusts count")
 CANDIDATES_KEPT = 32  # per team; a longer list (rare) is searched again at the team's turn
-# Organisations this big or bigger run on all cores by default (NumbaEngine's `threads`): below,
-# a step is too short for the threads to pay for themselves.
-PARALLEL_FROM = 10_000
+# Organisations this big or bigger run on all cores by default (NumbaEngine's `threads`). On an
+# idle 2-core machine two threads gain 6% at 200 members, 13% at 500, 32% at 2,000 and 41% at
+# 5,000 (benchmarks/engine_speed.py); on a busy one, threads that wait for each other can cost
+# several times what they gain, so small organisations keep to one.
+PARALLEL_FROM = 2_000
 
 
 # ----- helpers -----

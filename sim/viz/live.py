@@ -83,7 +83,9 @@ class LiveOrg:
     def __init__(self, label: str, params: dict):
         self.label = label
         self.params = params
-        self.model = LeadershipModel(engine=ENGINE, **params)
+        # one thread: the page shares the machine with its browser and steps each session in a
+        # thread of its own, where threads inside the engine would wait on each other
+        self.model = LeadershipModel(engine=ENGINE, threads=1, **params)
         self.model.member_agents  # the Mesa agent views (and the grid) the page draws from
         self.chart_edges = np.array(sorted(self.model.grid.G.edges()), dtype=np.int64).reshape(-1, 2)
         cfg = self.model.cfg

@@ -317,7 +317,7 @@ def variant_params(settings: Settings, variant: str) -> dict:
 
 def run_metrics(params: dict, steps: int) -> pd.DataFrame:
     """A run made here, as the page would make it, to `steps`."""
-    model = LeadershipModel(engine=ENGINE, **params)
+    model = LeadershipModel(engine=ENGINE, threads=1, **params)  # as the page's own (sim/viz/live.py)
     for _ in range(steps):
         model.step()
     return model.metrics()
