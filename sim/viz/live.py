@@ -77,15 +77,20 @@ def _window_ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
         return np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1.0), np.nan)
 
 
+def page_model(params: dict) -> LeadershipModel:
+    """A model as the page runs it: the compiled engine, on one thread, since the page shares the
+    machine with its browser and steps each session in a thread of its own, where threads inside
+    the engine would wait on each other."""
+    return LeadershipModel(engine=ENGINE, threads=1, **params)
+
+
 class LiveOrg:
     """One organisation on the page: a LeadershipModel on the numba engine and its history."""
 
     def __init__(self, label: str, params: dict):
         self.label = label
         self.params = params
-        # one thread: the page shares the machine with its browser and steps each session in a
-        # thread of its own, where threads inside the engine would wait on each other
-        self.model = LeadershipModel(engine=ENGINE, threads=1, **params)
+        self.model = page_model(params)
         self.model.member_agents  # the Mesa agent views (and the grid) the page draws from
         self.chart_edges = np.array(sorted(self.model.grid.G.edges()), dtype=np.int64).reshape(-1, 2)
         cfg = self.model.cfg

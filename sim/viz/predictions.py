@@ -29,10 +29,9 @@ import pandas as pd
 
 from .. import observe
 from ..config import REGIMES
-from ..model import LeadershipModel
 from ..scenarios import Prediction, PredictionOption, Scenario, _merge
 from . import scenarios
-from .live import ENGINE, Session, Settings
+from .live import Session, Settings, page_model
 
 TIE = 1e-12  # options closer than this score the same
 
@@ -317,7 +316,7 @@ def variant_params(settings: Settings, variant: str) -> dict:
 
 def run_metrics(params: dict, steps: int) -> pd.DataFrame:
     """A run made here, as the page would make it, to `steps`."""
-    model = LeadershipModel(engine=ENGINE, threads=1, **params)  # as the page's own (sim/viz/live.py)
+    model = page_model(params)
     for _ in range(steps):
         model.step()
     return model.metrics()
