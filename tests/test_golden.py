@@ -58,12 +58,17 @@ ON_AGENTS_TOO = ("hierarchy_hierarchical", "star_hybrid")
 
 
 def run(name: str, engine: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    params = CONFIGS[name]
-    model = LeadershipModel(engine=engine, **params)
+    metrics, members, _ = run_params(CONFIGS[name], engine)
+    return metrics, members
+
+
+def run_params(params: dict, engine: str, threads: int | None = None):
+    """One run to params["steps"]; returns (metrics, final member state, the model)."""
+    model = LeadershipModel(engine=engine, threads=threads, **params)
     model.run_for(params["steps"])
     s = model.state
     members = pd.DataFrame({a: np.asarray(getattr(s, a))[: s.n] for a in MEMBER_ARRAYS})
-    return model.metrics().reset_index(drop=True), members
+    return model.metrics().reset_index(drop=True), members, model
 
 
 def assert_bit_identical(expected: pd.DataFrame, got: pd.DataFrame, what: str) -> None:

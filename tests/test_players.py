@@ -187,14 +187,19 @@ def first_open_task_and_idle_member(model):
     return None
 
 
+def step_to_an_open_task_and_idle_member(model) -> tuple[int, int]:
+    """Step until some open task has an idle member in sight; returns (task id, member)."""
+    while True:
+        model.step()
+        found = first_open_task_and_idle_member(model)
+        if found is not None:
+            return found
+
+
 @pytest.mark.parametrize("regime", ["heroic", "hierarchical"])
 def test_stepping_up_is_refused_where_members_wait_to_be_appointed(regime):
     model = room(regime=regime)
-    found = None
-    while found is None:
-        model.step()
-        found = first_open_task_and_idle_member(model)
-    task_id, i = found
+    task_id, i = step_to_an_open_task_and_idle_member(model)
     entry = model.decide(i, "step_up", task_id)
     assert entry["status"] == "refused"
     assert entry["reason"] == "this regime does not let members step up; wait to be appointed"
@@ -301,11 +306,7 @@ def test_a_refused_decision_leaves_the_run_exactly_as_the_rule_played_it(regime,
 
 def test_a_decision_that_no_longer_holds_when_its_step_starts_is_refused_then():
     model = room()
-    found = None
-    while found is None:
-        model.step()
-        found = first_open_task_and_idle_member(model)
-    task_id, i = found
+    task_id, i = step_to_an_open_task_and_idle_member(model)
     assert model.decide(i, "step_up", task_id)["status"] == "accepted"
     model.switch_regime("heroic")  # an intervention between the decision and the step
     model.step()
@@ -317,11 +318,7 @@ def test_a_decision_that_no_longer_holds_when_its_step_starts_is_refused_then():
 
 def test_a_later_decision_replaces_an_earlier_one_and_a_refused_one_does_not():
     model = room()
-    found = None
-    while found is None:
-        model.step()
-        found = first_open_task_and_idle_member(model)
-    task_id, i = found
+    task_id, i = step_to_an_open_task_and_idle_member(model)
     first = model.decide(i, "rest")
     second = model.decide(i, "step_up", task_id)
     third = model.decide(i, "step_up", 99_999)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import psutil
+import pytest
 
 from analysis.collect import collect
 from conftest import leadsim_command
@@ -66,20 +67,15 @@ def test_submitit_local_launcher_runs_the_jobs(tmp_path):
     pd.testing.assert_frame_equal(table(tmp_path / "basic"), table(tmp_path / "submitit"), check_exact=True)
 
 
-def test_invalid_value_anywhere_fails_before_any_job_starts(tmp_path):
-    done = sweep(tmp_path / "bad", "regime=heroic,distributed", "env.turbulence=0.1,1.5", *SMALL, check=False)
+@pytest.mark.parametrize("overrides,error", [
+    (("regime=heroic,distributed", "env.turbulence=0.1,1.5"), "env.turbulence = 1.5 is out of range; allowed [0, 1]"),
+    (("seed=1,2", "threads=0,999"), "threads = 999 is out of range; allowed [0, "),
+], ids=["model-key", "threads"])
+def test_invalid_value_anywhere_fails_before_any_job_starts(tmp_path, overrides, error):
+    done = sweep(tmp_path / "bad", *overrides, *SMALL, check=False)
     assert done.returncode != 0
     message = done.stdout + done.stderr
-    assert "env.turbulence = 1.5 is out of range; allowed [0, 1]" in message
-    assert "Traceback" not in message
-    assert not list(tmp_path.rglob("summary.json"))
-
-
-def test_threads_out_of_range_fail_before_any_job_starts(tmp_path):
-    done = sweep(tmp_path / "bad", "seed=1,2", "threads=0,999", *SMALL, check=False)
-    assert done.returncode != 0
-    message = done.stdout + done.stderr
-    assert "threads = 999 is out of range; allowed [0, " in message
+    assert error in message
     assert "Traceback" not in message
     assert not list(tmp_path.rglob("summary.json"))
 

@@ -13,10 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
-from test_golden import CONFIGS, assert_bit_identical, golden
+from test_golden import CONFIGS, assert_bit_identical, golden, run_params
 
 from sim import LeadershipModel
 
@@ -24,16 +23,12 @@ THREADS = (1, 2, 4)
 GOLDEN_CONFIGS = ("flat_distributed", "flat_hybrid", "hierarchy_hierarchical")
 # bigger than the golden configs, so that every thread has many tasks and members of its own
 LARGE = dict(n_members=4000, steps=90, seed=7, env=dict(task_rate=0.03, work_mean=8.0, turbulence=0.05))
-MEMBER_ARRAYS = ("energy", "autonomy", "led_count", "task_of", "gone")
 
 
 def run(params: dict, threads: int) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """One run on `threads` threads; returns (metrics, final member state, scratch rows used)."""
-    model = LeadershipModel(engine="numba", threads=threads, **params)
-    model.run_for(params["steps"])
-    s = model.state
-    members = pd.DataFrame({a: np.asarray(getattr(s, a))[: s.n] for a in MEMBER_ARRAYS})
-    return model.metrics().reset_index(drop=True), members, model.engine.scratch.stamp.shape[0]
+    metrics, members, model = run_params(params, "numba", threads)
+    return metrics, members, model.engine.scratch.stamp.shape[0]
 
 
 def child(out: Path) -> None:
